@@ -1,0 +1,69 @@
+import type { Context } from './context.js';
+import { errorToJson, type OsmetaError } from './errors.js';
+
+/** The global options every command sees (root flags of src/cli.ts). */
+export interface GlobalOptions {
+  json: boolean;
+  quiet: boolean;
+  debug: boolean;
+  color: boolean;
+  /** seconds, for every network request */
+  timeout: number;
+}
+
+export type OutputMode = 'json' | 'quiet' | 'human';
+
+export function outputMode(g: Pick<GlobalOptions, 'json' | 'quiet'>): OutputMode {
+  if (g.json) return 'json';
+  if (g.quiet) return 'quiet';
+  return 'human';
+}
+
+/** A rendered result: one JSON document for --json, text for people. */
+export interface Rendered {
+  json: unknown;
+  human: () => string | Promise<string>;
+}
+
+/** The one renderer: stdout carries the answer and nothing else. */
+export async function emit(ctx: Context, g: GlobalOptions, r: Rendered): Promise<void> {
+  const mode = outputMode(g);
+  if (mode === 'quiet') return;
+  if (mode === 'json') {
+    ctx.io.out(`${JSON.stringify(r.json, null, 2)}\n`);
+    return;
+  }
+  const text = await r.human();
+  if (text !== '') ctx.io.out(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** A warning on stderr; silenced by --quiet. */
+export async function warn(ctx: Context, g: Pick<GlobalOptions, 'quiet'>, message: string): Promise<void> {
+  if (g.quiet) return;
+  const s = await ctx.io.styles('stderr');
+  ctx.io.err(`${s.yellow('warning:')} ${message}\n`);
+}
+
+/** A note on stderr (progress, context); silenced by --quiet and --json. */
+export function note(ctx: Context, g: Pick<GlobalOptions, 'quiet' | 'json'>, message: string): void {
+  if (g.quiet || g.json) return;
+  ctx.io.err(`${message}\n`);
+}
+
+/** error: <what>: <why> / hint: / request id: — and the JSON error document with --json. */
+export async function renderError(ctx: Context, json: boolean, err: OsmetaError): Promise<void> {
+  const s = await ctx.io.styles('stderr');
+  ctx.io.err(`${s.red('error:')} ${err.message}\n`);
+  if (json) {
+    ctx.io.out(`${JSON.stringify(errorToJson(err), null, 2)}\n`);
+    return;
+  }
+  if (err.hint) ctx.io.err(`${s.dim('hint:')} ${err.hint}\n`);
+  if (err.requestId) ctx.io.err(`${s.dim('request id:')} ${err.requestId}\n`);
+}
+
+/** POSIX shell quoting for copy-paste commands. */
+export function shellQuote(value: string): string {
+  if (value !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}

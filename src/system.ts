@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import type { ExecOptions, ExecResult, PromptOptions } from './context.js';
+
+/** Runs a program without a shell; never throws for a non-zero exit. */
+export function systemExec(
+  file: string,
+  args: readonly string[],
+  opts: ExecOptions = {},
+): Promise<ExecResult> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    } catch (err) {
+      resolve({ code: 127, signal: null, stdout: '', stderr: String(err), timedOut: false, durationMs: 0 });
+      return;
+    }
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, opts.timeoutMs);
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (timer) clearTimeout(timer);
+      resolve({
+        code: err.code === 'ENOENT' ? 127 : 126,
+        signal: null,
+        stdout,
+        stderr: stderr + err.message,
+        timedOut,
+        durationMs: performance.now() - started,
+      });
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut, durationMs: performance.now() - started });
+    });
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(opts.input ?? '');
+  });
+}
+
+/** Reads one line from the terminal; with silent, nothing is echoed (secrets). */
+export async function systemPrompt(question: string, opts: PromptOptions): Promise<string> {
+  const stdin = process.stdin;
+  const stderr = process.stderr;
+  stderr.write(question);
+  if (!opts.silent || !stdin.isTTY) {
+    const { createInterface } = await import('node:readline');
+    const rl = createInterface({ input: stdin, terminal: false });
+    try {
+      const line = await new Promise<string>((resolve) => {
+        rl.once('line', resolve);
+        rl.once('close', () => resolve(''));
+      });
+      return line;
+    } finally {
+      rl.close();
+    }
+  }
+  return new Promise<string>((resolve, reject) => {
+    let value = '';
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.setEncoding('utf8');
+    const done = (err?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      stderr.write('\n');
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') return done();
+        if (ch === '\u0003') return done(Object.assign(new Error('interrupted'), { code: 'EINTR' }));
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}

@@ -1,0 +1,105 @@
+import * as fsp from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { Context, Exec, FileSystem, Keychain } from '../../src/context.js';
+import { IO } from '../../src/io.js';
+import { main } from '../../src/cli.js';
+
+export interface TestIOOptions {
+  stdoutIsTTY?: boolean;
+  stderrIsTTY?: boolean;
+  stdinIsTTY?: boolean;
+  stdin?: string | Buffer;
+  env?: Record<string, string | undefined>;
+  columns?: number;
+}
+
+export interface TestIO {
+  io: IO;
+  stdout(): string;
+  stderr(): string;
+}
+
+export function createTestIO(o: TestIOOptions = {}): TestIO {
+  let out = '';
+  let err = '';
+  const io = new IO({
+    stdout: { write: (c: string | Uint8Array) => (out += typeof c === 'string' ? c : Buffer.from(c).toString()) },
+    stderr: { write: (c: string | Uint8Array) => (err += typeof c === 'string' ? c : Buffer.from(c).toString()) },
+    stdin: Readable.from(o.stdin === undefined ? [] : [Buffer.from(o.stdin)]),
+    stdoutIsTTY: o.stdoutIsTTY ?? false,
+    stderrIsTTY: o.stderrIsTTY ?? false,
+    stdinIsTTY: o.stdinIsTTY ?? false,
+    columns: o.columns ?? 100,
+    env: o.env ?? {},
+  });
+  return { io, stdout: () => out, stderr: () => err };
+}
+
+/** An in-memory keychain for precedence tests (the real one is tested against gnome-keyring). */
+export function memoryKeychain(initial: Record<string, string> = {}): Keychain & { entries: Map<string, string> } {
+  const entries = new Map(Object.entries(initial));
+  return {
+    entries,
+    get: async (n) => entries.get(n) ?? null,
+    set: async (n, v) => {
+      entries.set(n, v);
+    },
+    delete: async (n) => entries.delete(n),
+  };
+}
+
+export interface TestContextOptions extends TestIOOptions {
+  fs?: FileSystem;
+  exec?: Exec;
+  keychain?: Keychain;
+  cwd?: string;
+  homedir?: string;
+  uid?: number;
+  now?: () => number;
+  prompt?: (q: string) => Promise<string>;
+  dispatcher?: Context['dispatcher'];
+}
+
+export interface TestContext extends TestIO {
+  ctx: Context;
+}
+
+export function createTestContext(o: TestContextOptions = {}): TestContext {
+  const t = createTestIO(o);
+  const env = o.env ?? {};
+  const ctx: Context = {
+    io: t.io,
+    env,
+    cwd: o.cwd ?? '/nonexistent-cwd',
+    homedir: o.homedir ?? '/nonexistent-home',
+    uid: o.uid ?? 1000,
+    fs: o.fs ?? fsp,
+    exec:
+      o.exec ??
+      (async (file) => {
+        throw new Error(`unexpected exec of ${file} in a test`);
+      }),
+    now: o.now ?? (() => Date.now()),
+    clock: () => performance.now(),
+    keychain: () => o.keychain ?? memoryKeychain(),
+    prompt: o.prompt ?? (async () => ''),
+    signal: new AbortController().signal,
+    debug: () => {},
+    ...(o.dispatcher === undefined ? {} : { dispatcher: o.dispatcher }),
+  };
+  return { ...t, ctx };
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ctx: Context;
+}
+
+/** Runs main() with argv in a test context and captures everything. */
+export async function runCli(argv: string[], o: TestContextOptions = {}): Promise<RunResult> {
+  const t = createTestContext(o);
+  const code = await main(argv, t.ctx);
+  return { code, stdout: t.stdout(), stderr: t.stderr(), ctx: t.ctx };
+}
