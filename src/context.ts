@@ -69,6 +69,8 @@ export interface Context {
   signal: AbortSignal;
   /** set by the CLI from --debug / OSMETA_DEBUG */
   debug: (line: string) => void;
+  /** how to run osmeta itself again (e.g. inside a network namespace): [node, script] or [executable] */
+  selfArgv: string[];
 }
 
 export function createSystemContext(): Context {
@@ -104,7 +106,15 @@ export function createSystemContext(): Context {
     prompt: (q, o) => import('./system.js').then((m) => m.systemPrompt(q, o)),
     signal: controller.signal,
     debug: () => {},
+    selfArgv: selfArgv(),
   };
+}
+
+function selfArgv(): string[] {
+  const script = process.argv[1];
+  // a single executable has no script: argv[1] is the first user argument
+  const isScript = script !== undefined && /\.(c|m)?js$/.test(script);
+  return isScript ? [process.execPath, script] : [process.execPath];
 }
 
 let keychainSingleton: Keychain | undefined;

@@ -1,8 +1,8 @@
 import * as fsp from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { main } from '../../src/cli.js';
 import type { Context, Exec, FileSystem, Keychain } from '../../src/context.js';
 import { IO } from '../../src/io.js';
-import { main } from '../../src/cli.js';
 
 export interface TestIOOptions {
   stdoutIsTTY?: boolean;
@@ -23,8 +23,12 @@ export function createTestIO(o: TestIOOptions = {}): TestIO {
   let out = '';
   let err = '';
   const io = new IO({
-    stdout: { write: (c: string | Uint8Array) => (out += typeof c === 'string' ? c : Buffer.from(c).toString()) },
-    stderr: { write: (c: string | Uint8Array) => (err += typeof c === 'string' ? c : Buffer.from(c).toString()) },
+    stdout: {
+      write: (c: string | Uint8Array) => (out += typeof c === 'string' ? c : Buffer.from(c).toString()),
+    },
+    stderr: {
+      write: (c: string | Uint8Array) => (err += typeof c === 'string' ? c : Buffer.from(c).toString()),
+    },
     stdin: Readable.from(o.stdin === undefined ? [] : [Buffer.from(o.stdin)]),
     stdoutIsTTY: o.stdoutIsTTY ?? false,
     stderrIsTTY: o.stderrIsTTY ?? false,
@@ -36,7 +40,9 @@ export function createTestIO(o: TestIOOptions = {}): TestIO {
 }
 
 /** An in-memory keychain for precedence tests (the real one is tested against gnome-keyring). */
-export function memoryKeychain(initial: Record<string, string> = {}): Keychain & { entries: Map<string, string> } {
+export function memoryKeychain(
+  initial: Record<string, string> = {},
+): Keychain & { entries: Map<string, string> } {
   const entries = new Map(Object.entries(initial));
   return {
     entries,
@@ -85,6 +91,7 @@ export function createTestContext(o: TestContextOptions = {}): TestContext {
     prompt: o.prompt ?? (async () => ''),
     signal: new AbortController().signal,
     debug: () => {},
+    selfArgv: [process.execPath, new URL('../../bin/osmeta.js', import.meta.url).pathname],
     ...(o.dispatcher === undefined ? {} : { dispatcher: o.dispatcher }),
   };
   return { ...t, ctx };

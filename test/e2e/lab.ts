@@ -1,0 +1,85 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+// End-to-end tests run the built CLI against the running lab (lab/up). OSMETA_BIN points them at
+// another build of the same CLI (the standalone executable) — same tests, another binary.
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The lab's facts (lab/env), loaded once. */
+export function labEnv(): Record<string, string> {
+  if (cached) return cached;
+  const r = spawnSync('bash', ['-c', `. "${ROOT}lab/env" && env -0`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cannot source lab/env (is the lab up? run lab/up): ${r.stderr}`);
+  const env: Record<string, string> = {};
+  for (const kv of r.stdout.split('\0')) {
+    const i = kv.indexOf('=');
+    if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  cached = env;
+  return env;
+}
+let cached: Record<string, string> | undefined;
+
+export function lab(name: string): string {
+  const v = labEnv()[name];
+  if (v === undefined) throw new Error(`lab/env does not export ${name}`);
+  return v;
+}
+
+export function osmetaCommand(): string[] {
+  const bin = process.env.OSMETA_BIN;
+  if (bin) return [bin];
+  const script = `${ROOT}bin/osmeta.js`;
+  if (!existsSync(`${ROOT}dist/cli.js`)) throw new Error('dist/ is missing: run npm run build first');
+  return [process.execPath, script];
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export interface RunOptions {
+  /** extra environment on top of the lab's (undefined removes a variable) */
+  env?: Record<string, string | undefined>;
+  stdin?: string;
+  timeoutMs?: number;
+  /** start from a clean environment: PATH, HOME and these only */
+  cleanEnv?: boolean;
+}
+
+/** Runs osmeta as a child process with the lab's environment. */
+export function osmeta(args: string[], o: RunOptions = {}): Promise<CliResult> {
+  const [cmd, ...pre] = osmetaCommand();
+  const base: Record<string, string | undefined> = o.cleanEnv
+    ? { PATH: process.env.PATH, HOME: process.env.HOME }
+    : { ...process.env, ...labEnv() };
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...base, NO_COLOR: '1', ...o.env })) if (v !== undefined) env[k] = v;
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd!, [...pre, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, durationMs: performance.now() - started });
+    });
+    child.stdin.end(o.stdin ?? '');
+  });
+}
+
+/** Runs a lab script (lab/break, lab/heal …) and fails loudly if it fails. */
+export function labScript(script: string, ...args: string[]): void {
+  const r = spawnSync(`${ROOT}lab/${script}`, args, { encoding: 'utf8', timeout: 180_000 });
+  if (r.status !== 0)
+    throw new Error(`lab/${script} ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
+}
