@@ -1,6 +1,13 @@
 import type { Context } from './context.js';
 import { credentialsError, OsmetaError, usageError } from './errors.js';
-import { fsReason, type IniFile, type IniValue, lookupOslo, parseOsloIni } from './host/oslo-config.js';
+import {
+  fsReason,
+  type IniFile,
+  type IniValue,
+  lookupOslo,
+  parseOsloIni,
+  substituteOslo,
+} from './host/oslo-config.js';
 
 export const SECRET_ENV = 'OSMETA_SHARED_SECRET';
 export const DEFAULT_KEYCHAIN_ENTRY = 'default';
@@ -183,7 +190,25 @@ async function fromConfigFiles(paths: string[], ctx: Context): Promise<SharedSec
       throw asCredentials(err);
     }
     const v = secretInFile(file);
-    if (v) found.push(v);
+    if (v) {
+      const section =
+        lookupOslo([file], 'neutron', 'metadata_proxy_shared_secret') === v ? 'neutron' : 'DEFAULT';
+      try {
+        const value = substituteOslo(
+          v.value,
+          [file],
+          section,
+          {},
+          {
+            strict: true,
+            what: `metadata_proxy_shared_secret in ${path}:${v.line}`,
+          },
+        );
+        found.push({ ...v, value });
+      } catch (err) {
+        throw asCredentials(err);
+      }
+    }
   }
   const winner = found[found.length - 1];
   if (!winner) {

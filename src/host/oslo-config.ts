@@ -101,13 +101,16 @@ export function lookupOslo(files: readonly IniFile[], section: string, key: stri
 
 /**
  * oslo.config's $-substitution for StrOpts: $$ is a literal $, $name / ${name} is another option of
- * the same group (or DEFAULT); `defaults` fills what the files do not set (e.g. state_path).
+ * the same group (or DEFAULT); `defaults` fills what the files do not set (e.g. state_path). An unknown
+ * name is an error to oslo.config (NoSuchOptError: the service cannot read the option); with
+ * `strict` it throws, otherwise the reference is left as written.
  */
 export function substituteOslo(
   value: string,
   files: readonly IniFile[],
   section: string,
   defaults: Record<string, string> = {},
+  opts: { strict?: boolean; what?: string } = {},
   depth = 0,
 ): string {
   if (!value.includes('$') || depth > 10) return value;
@@ -117,8 +120,18 @@ export function substituteOslo(
       if (m === '$$') return '$';
       const name = String(braced ?? bare);
       const v = lookupOslo(files, section, name) ?? lookupOslo(files, 'DEFAULT', name);
-      if (v) return substituteOslo(v.value, files, section, defaults, depth + 1);
-      return defaults[name] ?? m;
+      if (v) return substituteOslo(v.value, files, section, defaults, opts, depth + 1);
+      const d = defaults[name];
+      if (d !== undefined) return d;
+      if (opts.strict) {
+        throw new OsmetaError(
+          'CONFIG_SUBSTITUTION',
+          1,
+          `${opts.what ?? 'a value'} refers to $${name}, which oslo.config cannot substitute (the service fails to read it)`,
+          { hint: 'write a literal $ as $$ in oslo.config files' },
+        );
+      }
+      return m;
     },
   );
 }
