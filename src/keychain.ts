@@ -44,9 +44,14 @@ async function withTimeout<T>(op: (signal: AbortSignal) => Promise<T>): Promise<
 }
 
 function describe(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  if (/dbus|bus|Secret ?Service|platform/i.test(msg)) return 'no Secret Service on the session bus';
+  const msg =
+    err instanceof Error
+      ? `${err.message} ${String((err.cause as Error | undefined)?.message ?? '')}`
+      : String(err);
+  if (/no result found/i.test(msg))
+    return 'the Secret Service has no unlocked default keyring (unlock the login keyring)';
   if (/locked/i.test(msg)) return 'the keyring is locked';
+  if (/dbus|bus|Secret ?Service|platform|connect/i.test(msg)) return 'no Secret Service on the session bus';
   return msg.split('\n')[0] ?? msg;
 }
 
