@@ -1,0 +1,191 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+// One bounded HTTP/1.1 exchange over TCP or a UNIX socket (node:http: no undici at start-up), and
+// who answered: haproxy's own error pages vs webob's (internals §4.5, §1.6, end of §7).
+
+export interface HttpProbeRequest {
+  url: string;
+  /** connect to this UNIX socket instead of the URL's host:port */
+  socketPath?: string;
+  method?: string;
+  headers?: Record<string, string>;
+  timeoutMs: number;
+  /** https: skip certificate verification (the agent's nova_metadata_insecure) */
+  insecure?: boolean;
+  /** bytes of body kept (default 64 KiB) */
+  maxBody?: number;
+}
+
+export type ProbeOutcome =
+  | 'response'
+  | 'refused'
+  | 'no-socket'
+  | 'denied'
+  | 'hang'
+  | 'connect-timeout'
+  | 'reset'
+  | 'unreachable'
+  | 'error';
+
+export type ResponseForm = 'haproxy' | 'webob' | 'other';
+
+export interface HttpProbeResult {
+  outcome: ProbeOutcome;
+  /** the TCP/UNIX connection was established */
+  connected: boolean;
+  latencyMs: number;
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string;
+  form?: ResponseForm;
+  /** errno code or message when there was no response */
+  error?: string;
+}
+
+const REDACTED_HEADERS = new Set(['x-instance-id-signature', 'x-auth-token']);
+
+export function describeRequest(req: HttpProbeRequest): string {
+  const hs = Object.entries(req.headers ?? {})
+    .map(([k, v]) => `${k}: ${REDACTED_HEADERS.has(k.toLowerCase()) ? '<redacted>' : v}`)
+    .join(', ');
+  const via = req.socketPath ? ` via ${req.socketPath}` : '';
+  return `${req.method ?? 'GET'} ${req.url}${via}${hs ? ` [${hs}]` : ''}`;
+}
+
+export async function httpProbe(
+  req: HttpProbeRequest,
+  debug?: (line: string) => void,
+): Promise<HttpProbeResult> {
+  const started = performance.now();
+  const url = new URL(req.url);
+  const https = url.protocol === 'https:';
+  const mod = https ? await import('node:https') : await import('node:http');
+  const maxBody = req.maxBody ?? 64 * 1024;
+  const result = await new Promise<HttpProbeResult>((resolve) => {
+    let connected = false;
+    let settled = false;
+    const done = (r: Omit<HttpProbeResult, 'latencyMs' | 'connected'>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ ...r, connected, latencyMs: Math.round(performance.now() - started) });
+    };
+    const options: Record<string, unknown> = {
+      method: req.method ?? 'GET',
+      path: `${url.pathname}${url.search}`,
+      headers: { Host: url.host || 'localhost', ...req.headers },
+      agent: false,
+    };
+    if (req.socketPath) options.socketPath = req.socketPath;
+    else {
+      options.host = url.hostname.replace(/^\[|\]$/g, '');
+      options.port = url.port === '' ? (https ? 443 : 80) : Number(url.port);
+    }
+    if (https) options.rejectUnauthorized = req.insecure !== true;
+    const r = mod.request(options, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        if (size < maxBody) chunks.push(c);
+        size += c.length;
+      });
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).subarray(0, maxBody).toString('utf8');
+        const headers = flatHeaders(res.headers);
+        const status = res.statusCode ?? 0;
+        done({ outcome: 'response', status, headers, body, form: responseForm(status, headers, body) });
+      });
+      res.on('error', (err: NodeJS.ErrnoException) =>
+        done({ outcome: 'reset', error: err.code ?? err.message }),
+      );
+    });
+    r.on('socket', (s) => {
+      const mark = () => {
+        connected = true;
+      };
+      if ((s as { connecting?: boolean }).connecting === false) mark();
+      else s.once(https ? 'secureConnect' : 'connect', mark);
+    });
+    r.on('error', (err: NodeJS.ErrnoException) => {
+      done({ outcome: outcomeOf(err), error: err.code ?? err.message });
+    });
+    const timer = setTimeout(() => {
+      done({
+        outcome: connected ? 'hang' : 'connect-timeout',
+        error: `no answer within ${req.timeoutMs} ms`,
+      });
+      r.destroy();
+    }, req.timeoutMs);
+    r.end();
+  });
+  debug?.(
+    `${describeRequest(req)} → ${result.status ?? result.outcome}${result.error ? ` (${result.error})` : ''} in ${result.latencyMs} ms`,
+  );
+  return result;
+}
+
+function flatHeaders(h: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+function outcomeOf(err: NodeJS.ErrnoException): ProbeOutcome {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return 'refused';
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return 'no-socket';
+    case 'EACCES':
+    case 'EPERM':
+      return 'denied';
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'HPE_INVALID_CONSTANT':
+    case 'HPE_INVALID_VERSION':
+      return 'reset';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+      return 'unreachable';
+    case 'ETIMEDOUT':
+      return 'connect-timeout';
+    default:
+      return err.message === 'socket hang up' ? 'reset' : 'error';
+  }
+}
+
+/**
+ * haproxy's own pages: `text/html` without charset, `<html><body><h1>`, cache-control no-cache.
+ * webob's (agent, nova): `; charset=UTF-8` or application/json, `<html>\n <head>` with `<br /><br />`.
+ */
+export function responseForm(status: number, headers: Record<string, string>, body: string): ResponseForm {
+  const ct = (headers['content-type'] ?? '').toLowerCase();
+  if (ct === 'text/html' && body.startsWith('<html><body><h1>')) return 'haproxy';
+  if (status >= 400) {
+    if (/charset=utf-8/.test(ct) && (/^<html>\n <head>/.test(body) || /^\d{3} [^\n]*\n\n/.test(body)))
+      return 'webob';
+    if (ct.startsWith('application/json') && /"code": "\d{3} /.test(body)) return 'webob';
+  }
+  return 'other';
+}
+
+/** The explanation line of an error page (webob's, haproxy's or JSON). */
+export function errorExplanation(body: string): string | undefined {
+  const webob = /<\/h1>\s*\n\s*([^<\n]+?)\s*(<br \/>|\n)/.exec(body);
+  if (webob) return webob[1]!.trim();
+  try {
+    const j = JSON.parse(body) as { message?: unknown };
+    if (typeof j.message === 'string') return j.message.replace(/<br \/>/g, '').trim();
+  } catch {
+    // not JSON
+  }
+  const plain = /^\d{3} [^\n]*\n\n([^\n]+)/.exec(body);
+  return plain ? plain[1]!.trim() : undefined;
+}
+
+/** A probe result as shipped back from `osmeta __probe-http` run inside a namespace. */
+export function isHttpProbeResult(v: unknown): v is HttpProbeResult {
+  return typeof v === 'object' && v !== null && typeof (v as HttpProbeResult).outcome === 'string';
+}
