@@ -1,0 +1,131 @@
+# shellcheck shell=bash
+# Shared by every lab script: paths, logging, process control, waits.
+# Sourced after `set -euo pipefail`.
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LAB_LIB=$LAB_DIR/lib
+S=${LAB_STATE_DIR:-/var/lib/osmeta-lab}
+PY=/usr/bin/python3
+ETC=$S/etc
+RUN=$S/run
+LOG=$S/log
+NSTATE=$S/neutron                    # neutron's state_path
+SECRETS=$S/secrets.env
+IDS=$S/ids.json
+FAULTS=$S/faults
+PRISTINE=$S/pristine
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+T0=${T0:-$(date +%s)}
+
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+say() { printf '[%3ds] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
+need_root() { [ "$(id -u)" = 0 ] || die "run as root (the lab creates namespaces and runs services as their own users)"; }
+
+# Bounded wait: wait_for SECONDS DESCRIPTION CMD...  (polls every 0.2 s)
+wait_for() {
+  local limit=$1 what=$2; shift 2
+  local end=$(( $(date +%s) + limit ))
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$end" ] || { printf 'error: timed out after %ss waiting for %s\n' "$limit" "$what" >&2; return 1; }
+    sleep 0.2
+  done
+}
+
+# ---- processes -------------------------------------------------------------
+pidfile_of() { printf '%s/%s.pid' "$RUN" "$1"; }
+
+pid_alive() {  # pid_alive PID: a live (non-zombie) process
+  local pid=$1 state
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  [ -r "/proc/$pid/stat" ] || return 1
+  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
+read_pid() { [ -s "$1" ] && tr -dc '0-9' <"$1"; }
+
+svc_pid() {  # the pid of a service started by this lab, if it runs
+  local pid
+  pid=$(read_pid "$(pidfile_of "$1")" 2>/dev/null) || return 1
+  pid_alive "$pid" || return 1
+  printf '%s\n' "$pid"
+}
+svc_running() { svc_pid "$1" >/dev/null; }
+
+# start_svc NAME USER LOGFILE [VAR=value ...] -- CMD ARGS...
+# A new session (pgid = pid) as USER with a clean environment; pid in $RUN/NAME.pid.
+start_svc() {
+  local name=$1 user=$2 logf=$3; shift 3
+  local -a envv=(PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 LC_ALL=C.UTF-8)
+  while [ "$1" != -- ]; do envv+=("$1"); shift; done
+  shift
+  local pidf home
+  pidf=$(pidfile_of "$name")
+  home=$(getent passwd "$user" | cut -d: -f6); [ -n "$home" ] || home=/
+  [[ " ${envv[*]} " == *" HOME="* ]] || envv+=("HOME=$home")
+  mkdir -p "$(dirname "$logf")"
+  [ "$user" = root ] || chown "$user": "$(dirname "$logf")"
+  rm -f "$pidf"
+  # shellcheck disable=SC2016
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidf" \
+    setpriv --reuid="$user" --regid="$(id -gn "$user")" --init-groups \
+    env -i "${envv[@]}" "$@" </dev/null >>"$logf" 2>&1 &
+  wait_for 5 "$name to record its pid" test -s "$pidf"
+}
+
+# stop_pid NAME PID [SECONDS]: TERM the process group, then KILL after the wait.
+stop_pid() {
+  local name=$1 pid=$2 limit=${3:-15}
+  pid_alive "$pid" || return 0
+  local pg
+  pg=$(awk '{print $5}' "/proc/$pid/stat" 2>/dev/null || true)
+  if [ "$pg" = "$pid" ]; then kill -TERM -- "-$pid" 2>/dev/null || true
+  else kill -TERM "$pid" 2>/dev/null || true; fi
+  if ! wait_for "$limit" "$name (pid $pid) to exit" bash -c "! [ -d /proc/$pid ] || [ \"\$(awk '{print \$3}' /proc/$pid/stat)\" = Z ]" 2>/dev/null; then
+    printf 'warning: %s (pid %s) ignored SIGTERM, sending SIGKILL\n' "$name" "$pid" >&2
+    if [ "$pg" = "$pid" ]; then kill -KILL -- "-$pid" 2>/dev/null || true; else kill -KILL "$pid" 2>/dev/null || true; fi
+    sleep 0.3
+  fi
+}
+
+stop_svc() {  # stop_svc NAME [SECONDS]
+  local name=$1 pidf pid
+  pidf=$(pidfile_of "$name")
+  pid=$(read_pid "$pidf" 2>/dev/null || true)
+  [ -n "$pid" ] && stop_pid "$name" "$pid" "${2:-15}"
+  rm -f "$pidf"
+}
+
+rss_kib() {  # resident set of a process group (the service and its workers)
+  local pid=$1
+  ps -o rss= -g "$pid" 2>/dev/null | awk '{s+=$1} END {print s+0}'
+}
+
+# ---- checks ----------------------------------------------------------------
+tcp_listening() {  # tcp_listening PORT  (on 127.0.0.1 in the host namespace)
+  ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+}
+http_ok() {  # http_ok URL: any HTTP answer below 500
+  local code
+  code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$1" 2>/dev/null) || return 1
+  [ "$code" -ge 200 ] && [ "$code" -lt 500 ]
+}
+unix_listening() {  # a listening socket bound at PATH
+  awk -v p="$1" '$NF == p && $6 == "01" { found=1 } END { exit !found }' /proc/net/unix
+}
+
+netns_exists() {  # gotcha 17: read the whole list, no grep -q on a pipe
+  [ -e "/run/netns/$1" ] || return 1
+  ip netns list 2>/dev/null | awk -v n="$1" '$1 == n { f=1 } END { exit !f }'
+}
+
+# ---- state -----------------------------------------------------------------
+load_secrets() { [ -r "$SECRETS" ] || die "no $SECRETS: run lab/up first"; set -a; . "$SECRETS"; set +a; }
+load_env() {
+  [ -r "$S/env" ] || die "no $S/env: run lab/up first"
+  # shellcheck disable=SC1091
+  . "$S/env"
+}
+ids_get() { jq -er "$1" "$IDS"; }
+fault_active() { [ -f "$FAULTS" ] && grep -qx "$1" "$FAULTS"; }

@@ -1,0 +1,338 @@
+# shellcheck shell=bash
+# Writes every config of the lab into $PRISTINE, then installs changed files
+# into $ETC. lab/break edits files in $ETC; lab/heal copies them back from $PRISTINE.
+# Needs common.sh and the secrets loaded.
+
+# cfg_file REL OWNER_GROUP MODE < content   (REL is relative to etc/)
+cfg_file() {
+  local rel=$1 group=$2 mode=$3
+  mkdir -p "$PRISTINE/$(dirname "$rel")"
+  cat >"$PRISTINE/$rel"
+  chmod 0600 "$PRISTINE/$rel"
+  CFG_META+=("$rel $group $mode")
+}
+
+gen_configs() {
+  CFG_META=()
+  local db="mysql+pymysql"
+  local ks=http://127.0.0.1:5000
+  local rabbit="rabbit://osmeta:${RABBIT_PASSWORD}@127.0.0.1:5672/"
+
+  cfg_file mysql/my.cnf root 0644 <<EOF
+[mysqld]
+user = mysql
+datadir = $S/mysql
+socket = $RUN/mysqld/mysqld.sock
+pid-file = $RUN/mysqld/mysqld.pid
+bind-address = 127.0.0.1
+port = 3306
+log-error = $LOG/mysql/error.log
+skip-name-resolve
+max_connections = 500
+innodb_buffer_pool_size = 128M
+character-set-server = utf8mb4
+collation-server = utf8mb4_general_ci
+
+[client]
+socket = $RUN/mysqld/mysqld.sock
+EOF
+
+  cfg_file rabbitmq/rabbitmq.conf rabbitmq 0640 <<EOF
+listeners.tcp.default = 127.0.0.1:5672
+default_user = osmeta
+default_pass = ${RABBIT_PASSWORD}
+default_permissions.configure = .*
+default_permissions.read = .*
+default_permissions.write = .*
+log.file.level = info
+EOF
+  cfg_file rabbitmq/enabled_plugins rabbitmq 0644 <<<'[].'
+
+  cfg_file keystone/keystone.conf keystone 0640 <<EOF
+[DEFAULT]
+log_file = $LOG/keystone/keystone.log
+
+[database]
+connection = $db://keystone:${DB_KEYSTONE_PASSWORD}@127.0.0.1/keystone
+
+[token]
+provider = fernet
+
+[fernet_tokens]
+key_repository = $S/keystone/fernet-keys
+
+[fernet_receipts]
+key_repository = $S/keystone/fernet-keys
+
+[credential]
+key_repository = $S/keystone/credential-keys
+EOF
+
+  cfg_file keystone/keystone-uwsgi.ini keystone 0640 <<EOF
+[uwsgi]
+http-socket = 127.0.0.1:5000
+buffer-size = 65535
+rem-header = Content-Length
+master = true
+lazy-apps = true
+no-orphans = true
+die-on-term = true
+enable-threads = true
+processes = 1
+threads = 4
+listen = 100
+name = keystone-api
+chdir = $S/keystone
+plugins = python3
+wsgi-file = /usr/bin/keystone-wsgi-public
+env = OS_KEYSTONE_CONFIG_DIR=$ETC/keystone
+EOF
+
+  authtoken() {  # authtoken USER PASSWORD
+    cat <<EOF
+[keystone_authtoken]
+www_authenticate_uri = $ks/
+auth_url = $ks/
+auth_type = password
+project_domain_name = Default
+user_domain_name = Default
+project_name = service
+username = $1
+password = $2
+EOF
+  }
+
+  cfg_file glance/glance-api.conf glance 0640 <<EOF
+[DEFAULT]
+bind_host = 127.0.0.1
+bind_port = 9292
+workers = 1
+log_file = $LOG/glance/glance-api.log
+enabled_backends = fs:file
+
+[database]
+connection = $db://glance:${DB_GLANCE_PASSWORD}@127.0.0.1/glance
+
+$(authtoken glance "$GLANCE_PASSWORD")
+
+[paste_deploy]
+flavor = keystone
+config_file = /etc/glance/glance-api-paste.ini
+
+[glance_store]
+default_backend = fs
+
+[fs]
+filesystem_store_datadir = $S/glance/images
+
+[os_glance_staging_store]
+filesystem_store_datadir = $S/glance/staging
+
+[os_glance_tasks_store]
+filesystem_store_datadir = $S/glance/tasks
+
+[oslo_concurrency]
+lock_path = $S/glance/lock
+EOF
+
+  cfg_file nova/nova.conf nova 0640 <<EOF
+[DEFAULT]
+host = lab-compute-1
+my_ip = 127.0.0.1
+state_path = $S/nova
+transport_url = $rabbit
+use_syslog = false
+
+[api]
+auth_strategy = keystone
+
+[api_database]
+connection = $db://nova:${DB_NOVA_PASSWORD}@127.0.0.1/nova_api
+
+[database]
+connection = $db://nova:${DB_NOVA_PASSWORD}@127.0.0.1/nova
+
+$(authtoken nova "$NOVA_PASSWORD")
+
+[neutron]
+auth_url = $ks/
+auth_type = password
+project_domain_name = Default
+user_domain_name = Default
+region_name = RegionOne
+project_name = service
+username = neutron
+password = ${NEUTRON_PASSWORD}
+service_metadata_proxy = true
+metadata_proxy_shared_secret = ${METADATA_SECRET}
+
+[glance]
+region_name = RegionOne
+
+[wsgi]
+api_paste_config = $ETC/nova/api-paste.ini
+
+[oslo_concurrency]
+lock_path = $S/nova/lock
+
+[oslo_messaging_notifications]
+driver = noop
+EOF
+  # one log file per uwsgi app (both read nova.conf)
+  cfg_file nova/nova-api.conf nova 0640 <<EOF
+[DEFAULT]
+log_file = $LOG/nova/nova-api.log
+EOF
+  cfg_file nova/nova-metadata.conf nova 0640 <<EOF
+[DEFAULT]
+log_file = $LOG/nova/nova-metadata.log
+EOF
+  cfg_file nova/nova-manage.conf nova 0640 <<EOF
+[DEFAULT]
+log_file = $LOG/nova/nova-manage.log
+EOF
+
+  # nova's wsgi_app loads paste from the first of OS_NOVA_CONFIG_FILES
+  cfg_file nova/api-paste.ini nova 0640 </etc/nova/api-paste.ini
+
+  local app port
+  for app in api metadata; do
+    if [ "$app" = api ]; then port=8774; else port=8775; fi
+    cfg_file "nova/nova-$app-uwsgi.ini" nova 0640 <<EOF
+[uwsgi]
+http-socket = 127.0.0.1:$port
+buffer-size = 65535
+rem-header = Content-Length
+master = true
+lazy-apps = true
+no-orphans = true
+die-on-term = true
+enable-threads = true
+processes = 1
+threads = 1
+listen = 100
+name = nova-$app
+chdir = $S/nova
+plugins = python3
+wsgi-file = /usr/bin/nova-$app-wsgi
+env = OS_NOVA_CONFIG_DIR=$ETC/nova
+env = OS_NOVA_CONFIG_FILES=api-paste.ini;nova.conf;nova-$app.conf
+EOF
+  done
+
+  cfg_file neutron/neutron.conf neutron 0640 <<EOF
+[DEFAULT]
+bind_host = 127.0.0.1
+bind_port = 9696
+state_path = $NSTATE
+core_plugin = ml2
+service_plugins =
+auth_strategy = keystone
+transport_url = $rabbit
+api_workers = 1
+rpc_workers = 1
+rpc_state_report_workers = 1
+dhcp_agent_notification = false
+notify_nova_on_port_status_changes = false
+notify_nova_on_port_data_changes = false
+api_paste_config = /etc/neutron/api-paste.ini
+log_file = $LOG/neutron/neutron-server.log
+
+[database]
+connection = $db://neutron:${DB_NEUTRON_PASSWORD}@127.0.0.1/neutron
+
+$(authtoken neutron "$NEUTRON_PASSWORD")
+
+[oslo_concurrency]
+lock_path = $NSTATE/lock
+EOF
+
+  cfg_file neutron/ml2_conf.ini neutron 0640 <<EOF
+[ml2]
+type_drivers = flat,vxlan
+tenant_network_types = vxlan
+mechanism_drivers = openvswitch
+extension_drivers = port_security
+
+[ml2_type_vxlan]
+vni_ranges = 1:1000
+EOF
+
+  cfg_file neutron/metadata_agent.ini neutron 0640 <<EOF
+[DEFAULT]
+nova_metadata_host = 127.0.0.1
+nova_metadata_port = 8775
+nova_metadata_protocol = http
+metadata_proxy_shared_secret = ${METADATA_SECRET}
+metadata_proxy_socket = $NSTATE/metadata_proxy
+metadata_workers = 1
+debug = true
+log_file = $LOG/neutron/neutron-metadata-agent.log
+
+[agent]
+report_interval = 30
+EOF
+
+  cfg_file rsyslog.conf root 0644 <<EOF
+global(workDirectory="$S/rsyslog")
+module(load="imuxsock" SysSock.Name="/dev/log")
+template(name="lab" type="string" string="%TIMESTAMP:::date-rfc3339% %HOSTNAME% %syslogtag%%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf%\n")
+if \$programname startswith "haproxy" then {
+  action(type="omfile" file="$LOG/haproxy/haproxy.log" template="lab")
+  stop
+}
+*.* action(type="omfile" file="$LOG/rsyslog/messages.log" template="lab")
+EOF
+
+  cfg_file clouds.yaml root 0600 <<EOF
+clouds:
+  osmeta-lab:
+    auth:
+      auth_url: $ks/v3
+      username: admin
+      password: "${ADMIN_PASSWORD}"
+      project_name: admin
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+    interface: public
+    identity_api_version: 3
+  osmeta-lab-demo:
+    auth:
+      auth_url: $ks/v3
+      username: demo
+      password: "${DEMO_PASSWORD}"
+      project_name: demo
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+    interface: public
+    identity_api_version: 3
+  osmeta-lab-alt:
+    auth:
+      auth_url: $ks/v3
+      username: alt_demo
+      password: "${ALT_DEMO_PASSWORD}"
+      project_name: alt_demo
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+    interface: public
+    identity_api_version: 3
+EOF
+}
+
+# install_configs: copy changed pristine files into etc/; prints the changed
+# paths (relative to etc/) so the caller can restart what reads them.
+install_configs() {
+  local meta rel group mode dst
+  for meta in "${CFG_META[@]}"; do
+    read -r rel group mode <<<"$meta"
+    dst=$ETC/$rel
+    mkdir -p "$(dirname "$dst")"
+    if ! cmp -s "$PRISTINE/$rel" "$dst"; then
+      install -m "$mode" -o root -g "$group" "$PRISTINE/$rel" "$dst"
+      printf '%s\n' "$rel"
+    fi
+  done
+}

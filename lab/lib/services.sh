@@ -1,0 +1,108 @@
+# shellcheck shell=bash
+# The lab's long-running services: how each starts, how to tell it is healthy.
+# Needs common.sh.
+
+# In start order. haproxy instances are handled by netns.sh.
+SERVICES=(rsyslog mariadb epmd rabbitmq keystone glance nova-api nova-metadata neutron-server neutron-metadata-agent)
+
+declare -A SVC_USER=(
+  [rsyslog]=root [mariadb]=mysql [epmd]=rabbitmq [rabbitmq]=rabbitmq [keystone]=keystone
+  [glance]=glance [nova-api]=nova [nova-metadata]=nova [neutron-server]=neutron
+  [neutron-metadata-agent]=neutron
+)
+declare -A SVC_LISTEN=(
+  [rsyslog]=/dev/log [mariadb]=127.0.0.1:3306 [epmd]=127.0.0.1:4369 [rabbitmq]=127.0.0.1:5672
+  [keystone]=127.0.0.1:5000 [glance]=127.0.0.1:9292 [nova-api]=127.0.0.1:8774
+  [nova-metadata]=127.0.0.1:8775 [neutron-server]=127.0.0.1:9696
+  [neutron-metadata-agent]="$NSTATE/metadata_proxy"
+)
+# generous bounds for a cold start on 2 cores
+declare -A SVC_WAIT=(
+  [rsyslog]=10 [mariadb]=60 [epmd]=10 [rabbitmq]=90 [keystone]=60 [glance]=60
+  [nova-api]=90 [nova-metadata]=90 [neutron-server]=120 [neutron-metadata-agent]=60
+)
+
+rabbit_env() {
+  printf '%s\n' "HOME=$S/rabbitmq" \
+    RABBITMQ_NODENAME=rabbit@localhost \
+    "RABBITMQ_CONFIG_FILE=$ETC/rabbitmq/rabbitmq.conf" \
+    "RABBITMQ_ADVANCED_CONFIG_FILE=$ETC/rabbitmq/advanced.config" \
+    "RABBITMQ_ENABLED_PLUGINS_FILE=$ETC/rabbitmq/enabled_plugins" \
+    "RABBITMQ_MNESIA_BASE=$S/rabbitmq/mnesia" \
+    "RABBITMQ_LOG_BASE=$LOG/rabbitmq" \
+    "RABBITMQ_PID_FILE=$S/rabbitmq/rabbit.pid" \
+    RABBITMQ_DIST_PORT=25672 \
+    "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}" \
+    RABBITMQ_CTL_DIST_PORT_MIN=35672 RABBITMQ_CTL_DIST_PORT_MAX=35682 \
+    ERL_EPMD_ADDRESS=127.0.0.1
+}
+
+svc_healthy() {
+  case $1 in
+    rsyslog) [ -S /dev/log ] ;;
+    mariadb) mariadb-admin --defaults-file="$ETC/mysql/my.cnf" -uroot ping ;;
+    epmd) tcp_listening 4369 ;;
+    rabbitmq) tcp_listening 5672 ;;
+    keystone) http_ok http://127.0.0.1:5000/v3 ;;
+    glance) http_ok http://127.0.0.1:9292/ ;;
+    nova-api) http_ok http://127.0.0.1:8774/ ;;
+    nova-metadata) http_ok http://127.0.0.1:8775/ ;;
+    neutron-server) http_ok http://127.0.0.1:9696/ ;;
+    neutron-metadata-agent) unix_listening "$NSTATE/metadata_proxy" ;;
+    *) return 1 ;;
+  esac
+}
+
+svc_start_raw() {
+  local name=$1
+  case $name in
+    rsyslog)
+      mkdir -p "$S/rsyslog" "$LOG/haproxy" "$LOG/rsyslog"
+      start_svc rsyslog root "$LOG/rsyslog/rsyslogd.out" -- \
+        rsyslogd -n -f "$ETC/rsyslog.conf" -i "$RUN/rsyslogd.pid" ;;
+    mariadb)
+      start_svc mariadb mysql "$LOG/mysql/mariadbd.out" -- \
+        mariadbd --defaults-file="$ETC/mysql/my.cnf" ;;
+    epmd)
+      start_svc epmd rabbitmq "$LOG/rabbitmq/epmd.out" "HOME=$S/rabbitmq" -- \
+        epmd -address 127.0.0.1 ;;
+    rabbitmq)
+      local -a renv; mapfile -t renv < <(rabbit_env)
+      start_svc rabbitmq rabbitmq "$LOG/rabbitmq/rabbitmq-server.out" "${renv[@]}" -- \
+        /usr/lib/rabbitmq/bin/rabbitmq-server ;;
+    keystone)
+      start_svc keystone keystone "$LOG/keystone/uwsgi.log" -- \
+        uwsgi --ini "$ETC/keystone/keystone-uwsgi.ini" ;;
+    glance)
+      start_svc glance glance "$LOG/glance/glance-api.out" -- \
+        glance-api --config-file "$ETC/glance/glance-api.conf" ;;
+    nova-api|nova-metadata)
+      start_svc "$name" nova "$LOG/nova/uwsgi-$name.log" -- \
+        uwsgi --ini "$ETC/nova/$name-uwsgi.ini" ;;
+    neutron-server)
+      start_svc neutron-server neutron "$LOG/neutron/neutron-server.out" -- \
+        neutron-server --config-file "$ETC/neutron/neutron.conf" --config-file "$ETC/neutron/ml2_conf.ini" ;;
+    neutron-metadata-agent)
+      start_svc neutron-metadata-agent neutron "$LOG/neutron/neutron-metadata-agent.out" -- \
+        neutron-metadata-agent --config-file "$ETC/neutron/neutron.conf" --config-file "$ETC/neutron/metadata_agent.ini" ;;
+    *) die "unknown service $name" ;;
+  esac
+}
+
+# ensure_svc NAME: start it unless it runs; wait (bounded) until it answers.
+ensure_svc() {
+  local name=$1 end
+  if svc_running "$name"; then
+    svc_healthy "$name" >/dev/null 2>&1 && return 0
+  else
+    svc_start_raw "$name"
+  fi
+  end=$(( $(date +%s) + ${SVC_WAIT[$name]} ))
+  until svc_healthy "$name" >/dev/null 2>&1; do
+    svc_running "$name" || { printf 'error: %s exited during start-up; see lab/logs\n' "$name" >&2; return 1; }
+    [ "$(date +%s)" -lt "$end" ] || { printf 'error: %s did not answer on %s within %ss\n' "$name" "${SVC_LISTEN[$name]}" "${SVC_WAIT[$name]}" >&2; return 1; }
+    sleep 0.3
+  done
+}
+
+restart_svc() { stop_svc "$1"; ensure_svc "$1"; }

@@ -1,0 +1,268 @@
+# shellcheck shell=bash
+# One-time and idempotent set-up steps of lab/up. Needs common.sh, services.sh,
+# configs.sh and netns.sh.
+
+PACKAGES=(mariadb-server rabbitmq-server keystone python3-keystone uwsgi uwsgi-plugin-python3
+  nova-api python3-nova glance-api neutron-server neutron-metadata-agent python3-neutron
+  haproxy python3-openstackclient python3-novaclient python3-neutronclient python3-pymysql
+  rsyslog iproute2 curl jq procps)
+
+install_packages() {
+  local p missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ "${#missing[@]}" -gt 0 ] || return 0
+  say "installing ${#missing[@]} packages (with dependencies): ${missing[*]}"
+  local own_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    # the packages' own daemons must not take the lab's ports
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 0755 /usr/sbin/policy-rc.d
+    own_policy=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  mkdir -p "$LOG/setup"
+  local rc=0
+  { DEBIAN_FRONTEND=noninteractive apt-get update -q \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${PACKAGES[@]}"
+  } >"$LOG/setup/apt.log" 2>&1 || rc=$?
+  if [ $own_policy = 1 ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
+  [ $rc = 0 ] || { tail -n 20 "$LOG/setup/apt.log" >&2; die "apt-get failed (exit $rc); see $LOG/setup/apt.log"; }
+  say "packages installed"
+}
+
+new_secret() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
+
+SECRET_NAMES=(ADMIN_PASSWORD DEMO_PASSWORD ALT_DEMO_PASSWORD NOVA_PASSWORD NEUTRON_PASSWORD
+  GLANCE_PASSWORD RABBIT_PASSWORD DB_KEYSTONE_PASSWORD DB_GLANCE_PASSWORD DB_NOVA_PASSWORD
+  DB_NEUTRON_PASSWORD METADATA_SECRET)
+
+prepare_state() {
+  install -d -m 0755 "$S" "$RUN" "$LOG" "$ETC"
+  install -d -m 0700 "$PRISTINE" "$LOG/setup"
+  install -d -m 0750 -o mysql -g mysql "$S/mysql" "$LOG/mysql"
+  install -d -m 0755 -o mysql -g mysql "$RUN/mysqld"
+  install -d -m 0750 -o rabbitmq -g rabbitmq "$S/rabbitmq" "$LOG/rabbitmq"
+  install -d -m 0750 -o keystone -g keystone "$S/keystone" "$LOG/keystone"
+  install -d -m 0750 -o glance -g glance "$S/glance" "$S/glance/images" "$S/glance/staging" \
+    "$S/glance/tasks" "$S/glance/lock" "$LOG/glance"
+  install -d -m 0750 -o nova -g nova "$S/nova" "$S/nova/lock" "$LOG/nova"
+  install -d -m 0755 -o neutron -g neutron "$NSTATE" "$LOG/neutron"
+  install -d -m 0755 "$NSTATE/external" "$NSTATE/external/pids" "$NSTATE/ns-metadata-proxy" \
+    "$LOG/haproxy" "$LOG/rsyslog" "$S/rsyslog"
+  install -d -m 0750 -o neutron -g neutron "$NSTATE/lock"
+  touch "$SECRETS"; chmod 0600 "$SECRETS"
+  local n
+  for n in "${SECRET_NAMES[@]}"; do
+    grep -q "^$n=" "$SECRETS" || printf '%s=%s\n' "$n" "$(new_secret)" >>"$SECRETS"
+  done
+}
+
+# environment for the python helpers (passwords travel in env, not argv)
+secret_env() {
+  local n
+  SECRET_ENV=("LAB_STATE_DIR=$S")
+  for n in "${SECRET_NAMES[@]}"; do SECRET_ENV+=("$n=${!n}"); done
+}
+
+# run_logged NAME USER CMD...: output to $LOG/setup/NAME.log; on failure show its tail
+run_logged() {
+  local name=$1 user=$2; shift 2
+  local logf=$LOG/setup/$name.log rc=0
+  if [ "$user" = root ]; then
+    "$@" >"$logf" 2>&1 || rc=$?
+  else
+    : >"$logf"
+    setpriv --reuid="$user" --regid="$(id -gn "$user")" --init-groups \
+      env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 HOME=/ "$@" >>"$logf" 2>&1 || rc=$?
+  fi
+  if [ $rc != 0 ]; then
+    tail -n 15 "$logf" >&2
+    die "$name failed (exit $rc); full log: $logf"
+  fi
+}
+
+# services whose config files changed while they run get restarted
+restart_changed() {
+  local f s
+  declare -A todo=()
+  for f in "$@"; do
+    case $f in
+      mysql/*) todo[mariadb]=1 ;;
+      rabbitmq/*) todo[rabbitmq]=1 ;;
+      keystone/*) todo[keystone]=1 ;;
+      glance/*) todo[glance]=1 ;;
+      nova/nova.conf) todo[nova-api]=1; todo[nova-metadata]=1 ;;
+      nova/nova-api*) todo[nova-api]=1 ;;
+      nova/nova-metadata*) todo[nova-metadata]=1 ;;
+      neutron/neutron.conf) todo[neutron-server]=1; todo[neutron-metadata-agent]=1 ;;
+      neutron/ml2_conf.ini) todo[neutron-server]=1 ;;
+      neutron/metadata_agent.ini) todo[neutron-metadata-agent]=1 ;;
+      rsyslog.conf) todo[rsyslog]=1 ;;
+    esac
+  done
+  for s in "${!todo[@]}"; do
+    if svc_running "$s"; then say "config of $s changed: restarting it"; stop_svc "$s"; fi
+  done
+}
+
+init_mariadb() {
+  [ -d "$S/mysql/mysql" ] && return 0
+  run_logged mariadb-install-db root mariadb-install-db --defaults-file="$ETC/mysql/my.cnf" \
+    --user=mysql --auth-root-authentication-method=socket --skip-test-db
+  say "mariadb data directory initialised"
+}
+
+mysql_root() { mariadb --defaults-file="$ETC/mysql/my.cnf" -uroot "$@"; }
+
+create_databases() {
+  local sql="" db user pw
+  for db in keystone glance nova_api nova nova_cell0 neutron; do
+    case $db in nova*) user=nova ;; *) user=$db ;; esac
+    pw=DB_${user^^}_PASSWORD; pw=${!pw}
+    sql+="CREATE DATABASE IF NOT EXISTS \`$db\` CHARACTER SET utf8mb4;"
+    sql+="CREATE USER IF NOT EXISTS '$user'@'127.0.0.1' IDENTIFIED BY '$pw';"
+    sql+="ALTER USER '$user'@'127.0.0.1' IDENTIFIED BY '$pw';"
+    sql+="GRANT ALL PRIVILEGES ON \`$db\`.* TO '$user'@'127.0.0.1';"
+  done
+  mysql_root -e "$sql" || die "creating the databases failed"
+}
+
+keystone_manage() { keystone-manage --config-file "$ETC/keystone/keystone.conf" "$@"; }
+nova_manage() { nova-manage --config-file "$ETC/nova/nova.conf" --config-file "$ETC/nova/nova-manage.conf" "$@"; }
+
+setup_keystone() {
+  run_logged keystone-db-sync keystone keystone-manage --config-file "$ETC/keystone/keystone.conf" db_sync
+  run_logged keystone-keys keystone bash -c "
+    keystone-manage --config-file '$ETC/keystone/keystone.conf' fernet_setup --keystone-user keystone --keystone-group keystone &&
+    keystone-manage --config-file '$ETC/keystone/keystone.conf' credential_setup --keystone-user keystone --keystone-group keystone"
+  run_logged keystone-bootstrap keystone env "ADMIN_PASSWORD=$ADMIN_PASSWORD" bash -c "
+    keystone-manage --config-file '$ETC/keystone/keystone.conf' bootstrap \
+      --bootstrap-password \"\$ADMIN_PASSWORD\" --bootstrap-username admin \
+      --bootstrap-project-name admin --bootstrap-role-name admin \
+      --bootstrap-service-name keystone --bootstrap-region-id RegionOne \
+      --bootstrap-admin-url http://127.0.0.1:5000/v3/ \
+      --bootstrap-internal-url http://127.0.0.1:5000/v3/ \
+      --bootstrap-public-url http://127.0.0.1:5000/v3/"
+  touch "$S/.done-keystone"
+}
+
+setup_glance() {
+  run_logged glance-db-sync glance glance-manage --config-file "$ETC/glance/glance-api.conf" db_sync
+  touch "$S/.done-glance"
+}
+
+setup_nova() {
+  local c=$ETC/nova/nova.conf m=$ETC/nova/nova-manage.conf
+  run_logged nova-api-db-sync nova nova-manage --config-file "$c" --config-file "$m" api_db sync
+  run_logged nova-map-cell0 nova nova-manage --config-file "$c" --config-file "$m" cell_v2 map_cell0 \
+    --database_connection "mysql+pymysql://nova:${DB_NOVA_PASSWORD}@127.0.0.1/nova_cell0"
+  if ! setpriv --reuid=nova --regid=nova --init-groups nova-manage --config-file "$c" --config-file "$m" \
+      cell_v2 list_cells 2>/dev/null | awk '$2 == "cell1" { f=1 } END { exit !f }'; then
+    run_logged nova-create-cell1 nova nova-manage --config-file "$c" --config-file "$m" cell_v2 create_cell --name cell1
+  fi
+  run_logged nova-db-sync nova nova-manage --config-file "$c" --config-file "$m" db sync
+  touch "$S/.done-nova"
+}
+
+setup_neutron() {
+  run_logged neutron-db-manage neutron neutron-db-manage --config-file "$ETC/neutron/neutron.conf" \
+    --config-file "$ETC/neutron/ml2_conf.ini" upgrade heads
+  touch "$S/.done-neutron"
+}
+
+sync_databases() {
+  local -a pids=() names=()
+  local n i rc=0
+  for n in keystone glance nova neutron; do
+    [ -f "$S/.done-$n" ] && continue
+    ( "setup_$n" ) & pids+=($!); names+=("$n")
+  done
+  [ "${#pids[@]}" -gt 0 ] || return 0
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || { printf 'error: database set-up of %s failed\n' "${names[$i]}" >&2; rc=1; }
+  done
+  [ $rc = 0 ] || exit 1
+  say "schemas ready (${names[*]}), keystone bootstrapped"
+}
+
+start_bg_svcs() {  # start without waiting; wait_svcs waits
+  local s
+  for s in "$@"; do svc_running "$s" || svc_start_raw "$s"; done
+}
+wait_svcs() { local s; for s in "$@"; do ensure_svc "$s"; done; }
+
+# haproxy configs are re-rendered from neutron's template; a changed one means a restart
+start_rendered_proxies() {
+  local key uuid conf old
+  for key in demo alt; do
+    uuid=$(net_field "$key" id)
+    conf=$(haproxy_conf_of "$uuid")
+    old=$(cat "$conf" 2>/dev/null || true)
+    render_haproxy "$uuid" "$(tap_of "$key")"
+    if [ "$old" != "$(cat "$conf")" ] && haproxy_pid "$uuid" >/dev/null; then
+      say "haproxy config of $key changed: restarting it"
+      stop_haproxy "$uuid"
+    fi
+  done
+}
+
+guest_probe() {  # guest_probe vm1: the guest reads its own meta_data.json
+  local key=$1 want ns body
+  want=$(ids_get ".vms.$key.id"); ns=$(ids_get ".vms.$key.netns")
+  body=$(ip netns exec "$ns" curl -s -m 10 http://169.254.169.254/openstack/latest/meta_data.json) || return 1
+  [ "$(printf '%s' "$body" | jq -r .uuid 2>/dev/null)" = "$want" ]
+}
+
+lab_healthy() {
+  local s ns
+  [ -r "$IDS" ] && [ -r "$S/env" ] || return 1
+  for s in "${SERVICES[@]}"; do svc_running "$s" && svc_healthy "$s" >/dev/null 2>&1 || return 1; done
+  haproxy_pid "$(net_field demo id)" >/dev/null && haproxy_pid "$(net_field alt id)" >/dev/null || return 1
+  for ns in lab-vm1 lab-vm2 lab-vm3 lab-stray; do netns_exists "$ns" || return 1; done
+  guest_probe vm1 && guest_probe vm2
+}
+
+write_env() {
+  local tmp=$S/env.tmp
+  jq -r --arg S "$S" --arg ETC "$ETC" --arg N "$NSTATE" --arg secret "$METADATA_SECRET" '
+    def q: @sh;
+    def vm($k; $p):
+      .vms[$k] as $v |
+      [ "LAB_\($p)_ID=\($v.id|q)", "LAB_\($p)_NAME=\($v.name|q)", "LAB_\($p)_IP=\($v.ip|q)",
+        "LAB_\($p)_MAC=\($v.mac|q)", "LAB_\($p)_PORT_ID=\($v.port_id|q)",
+        "LAB_\($p)_NETNS=\($v.netns|q)", "LAB_\($p)_PROJECT_ID=\($v.project_id|q)",
+        "LAB_\($p)_NETWORK_ID=\($v.network_id|q)" ];
+    [ "OS_CLIENT_CONFIG_FILE=\("\($ETC)/clouds.yaml"|q)",
+      "OS_CLOUD=osmeta-lab",
+      "LAB_STATE_DIR=\($S|q)",
+      "LAB_SECRET=\($secret|q)",
+      "LAB_METADATA_URL=http://127.0.0.1:8775",
+      "LAB_SOCKET=\("\($N)/metadata_proxy"|q)",
+      "LAB_NEUTRON_STATE_PATH=\($N|q)",
+      "LAB_AGENT_CONFIG=\("\($ETC)/neutron/metadata_agent.ini"|q)",
+      "LAB_NEUTRON_CONF=\("\($ETC)/neutron/neutron.conf"|q)",
+      "LAB_NOVA_CONF=\("\($ETC)/nova/nova.conf"|q)",
+      "LAB_DEMO_PROJECT_ID=\(.projects.demo|q)",
+      "LAB_ALT_PROJECT_ID=\(.projects.alt_demo|q)",
+      "LAB_ADMIN_PROJECT_ID=\(.projects.admin|q)",
+      "LAB_NETWORK_ID=\(.networks.demo.id|q)",
+      "LAB_ALT_NETWORK_ID=\(.networks.alt.id|q)",
+      "LAB_QDHCP_NETNS=\("qdhcp-\(.networks.demo.id)"|q)",
+      "LAB_ALT_QDHCP_NETNS=\("qdhcp-\(.networks.alt.id)"|q)",
+      "LAB_HAPROXY_CONF=\("\($N)/ns-metadata-proxy/\(.networks.demo.id).conf"|q)",
+      "LAB_HAPROXY_PIDFILE=\("\($N)/external/pids/\(.networks.demo.id).pid.haproxy"|q)",
+      "LAB_ALT_HAPROXY_CONF=\("\($N)/ns-metadata-proxy/\(.networks.alt.id).conf"|q)",
+      "LAB_ALT_HAPROXY_PIDFILE=\("\($N)/external/pids/\(.networks.alt.id).pid.haproxy"|q)" ]
+    + vm("vm1"; "VM1") + vm("vm2"; "VM2") + vm("vm3"; "VM3")
+    + [ "LAB_VM3_PORT_PROJECT_ID=\(.vms.vm3.port_project_id|q)",
+        "LAB_STRAY_IP=\(.stray.ip|q)", "LAB_STRAY_NETNS=\(.stray.netns|q)",
+        "LAB_INSTANCE_ID=\(.vms.vm1.id|q)",
+        "LAB_TENANT_ID=\(.projects.demo|q)",
+        "LAB_ALT_TENANT_ID=\(.projects.alt_demo|q)" ]
+    | .[] | "export \(.)"' "$IDS" >"$tmp"
+  chmod 0600 "$tmp"
+  mv "$tmp" "$S/env"
+}
