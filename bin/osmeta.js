@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli.js';
-import { createSystemContext } from '../dist/context.js';
+import { createSystemContext, main } from '../dist/osmeta.js';
 
 process.exitCode = await main(process.argv.slice(2), createSystemContext());

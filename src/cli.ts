@@ -1,7 +1,8 @@
-import { Command, CommanderError, Option } from 'commander';
+import type { Command, CommanderError } from 'commander';
 import { registerSecret } from './commands/secret.js';
-import { parsePositiveSeconds, takeExitCode } from './commands/shared.js';
-import { registerSign } from './commands/sign.js';
+import { applyGlobalOptions, debugRequested, GLOBAL_OPTIONS, takeExitCode } from './commands/shared.js';
+import { registerSign, SIGN_COMMAND, signAction } from './commands/sign.js';
+import { addOptions, fastParse } from './commands/spec.js';
 import type { Context } from './context.js';
 import { ExitCode, OsmetaError, usageError } from './errors.js';
 import { renderError } from './output.js';
@@ -18,21 +19,16 @@ Examples:
 Exit codes: 0 ok, 1 operational failure, 2 usage, 3 diagnosis found failures,
 4 credentials or signature rejected, 130 interrupted.`;
 
-export function buildProgram(ctx: Context): Command {
+/** The full commander program. commander is loaded here, not at start-up (see fastParse). */
+export async function buildProgram(ctx: Context): Promise<Command> {
+  const { Command } = await import('commander');
   const program = new Command('osmeta');
   program
     .description("An operator's debugging CLI for OpenStack's metadata service")
     .version(VERSION, '--version', 'print the version')
-    .helpOption('-h, --help', 'show help')
-    .option('--json', 'one JSON document on stdout (also on failure)')
-    .option('-q, --quiet', 'print nothing but errors')
-    .option('--debug', 'log every request and command on stderr (secrets redacted)')
-    .option('--no-color', 'no colour (NO_COLOR is honoured too)')
-    .addOption(
-      new Option('--timeout <seconds>', 'timeout for every network request')
-        .default(10)
-        .argParser(parsePositiveSeconds('--timeout')),
-    )
+    .helpOption('-h, --help', 'show help');
+  addOptions(program, GLOBAL_OPTIONS);
+  program
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -44,11 +40,7 @@ export function buildProgram(ctx: Context): Command {
     .addHelpText('after', EXAMPLES);
 
   program.hook('preAction', (_thisCommand, actionCommand) => {
-    const o = actionCommand.optsWithGlobals();
-    if (o.color === false) ctx.io.disableColor();
-    if (o.debug === true || isTruthy(ctx.env.OSMETA_DEBUG)) {
-      ctx.debug = (line: string) => ctx.io.err(`debug: ${line}\n`);
-    }
+    applyGlobalOptions(actionCommand.optsWithGlobals(), ctx);
   });
 
   registerSign(program, ctx);
@@ -56,15 +48,23 @@ export function buildProgram(ctx: Context): Command {
   return program;
 }
 
-const isTruthy = (v: string | undefined) =>
-  v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+const isCommanderError = (e: unknown): e is CommanderError => {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return e instanceof Error && typeof code === 'string' && code.startsWith('commander.');
+};
 
 /** Runs osmeta; returns the exit code. Never throws, never exits. */
 export async function main(argv: string[], ctx: Context): Promise<number> {
   const json = argv.includes('--json');
-  const debug = argv.includes('--debug') || isTruthy(ctx.env.OSMETA_DEBUG);
+  const debug = debugRequested(argv, ctx.env);
   try {
-    const program = buildProgram(ctx);
+    // sign is the hot path (scripts call it in loops): a well-formed call skips commander
+    const fast = fastParse(argv, GLOBAL_OPTIONS, SIGN_COMMAND);
+    if (fast) {
+      applyGlobalOptions(fast.opts, ctx);
+      return await signAction(fast.args[0]!, fast.opts, ctx);
+    }
+    const program = await buildProgram(ctx);
     if (argv.length === 0) {
       program.outputHelp();
       return ExitCode.USAGE;
@@ -72,7 +72,7 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return takeExitCode(ctx);
   } catch (err) {
-    if (err instanceof CommanderError) {
+    if (isCommanderError(err)) {
       if (
         err.code === 'commander.helpDisplayed' ||
         err.code === 'commander.version' ||
@@ -80,7 +80,6 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
       ) {
         return ExitCode.OK;
       }
-      if (err.code === 'commander.executeSubCommandAsync') return ExitCode.OK;
       const message = err.message.replace(/^error: /, '');
       await renderError(ctx, json, usageError('USAGE', message, { hint: "see 'osmeta --help'" }));
       return ExitCode.USAGE;

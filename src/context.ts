@@ -1,4 +1,5 @@
-import * as fsp from 'node:fs/promises';
+import * as fs from 'node:fs';
+import type * as fsp from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
 import { IO } from './io.js';
 
@@ -98,7 +99,10 @@ export function createSystemContext(): Context {
     cwd: process.cwd(),
     homedir: env.HOME ?? '/root',
     uid: typeof process.geteuid === 'function' ? process.geteuid() : -1,
-    fs: fsp,
+    // node:fs is loaded at boot; its promises API (and readline, watchers…) only on first use
+    get fs() {
+      return fs.promises;
+    },
     exec: (file, args, opts) => import('./system.js').then((m) => m.systemExec(file, args, opts)),
     now: () => Date.now(),
     clock: () => performance.now(),

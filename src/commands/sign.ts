@@ -4,7 +4,8 @@ import { ExitCode, usageError } from '../errors.js';
 import { emit, type GlobalOptions, shellQuote, warn } from '../output.js';
 import { resolveSecret, type SecretOptions, type SecretSource } from '../secrets.js';
 import { isUuid, signaturesEqual, signInstanceId } from '../signature.js';
-import { addSecretOptions, globalsOf, setExitCode } from './shared.js';
+import { globalsOf, SECRET_OPTIONS, setExitCode } from './shared.js';
+import { addOptions, type CommandSpec } from './spec.js';
 
 export interface SignOptions extends SecretOptions {
   instanceId: string;
@@ -105,18 +106,44 @@ export async function signView(r: SignResult, ctx: Context, g: GlobalOptions): P
   return ExitCode.OK;
 }
 
+export const SIGN_COMMAND: CommandSpec = {
+  name: 'sign',
+  args: 1,
+  options: [
+    {
+      flags: '--verify <signature>',
+      description: 'compare with this signature instead (exit 0 on match, 4 on mismatch)',
+    },
+    { flags: '--curl', description: "print a ready-to-run curl command for nova's metadata API" },
+    { flags: '--project-id <id>', description: "X-Tenant-ID for --curl: the instance's project ID" },
+    { flags: '--forwarded-for <ip>', description: 'X-Forwarded-For for --curl' },
+    {
+      flags: '--metadata-url <url>',
+      description: "nova's metadata API for --curl",
+      default: DEFAULT_METADATA_URL,
+    },
+    { flags: '--path <path>', description: 'document path for --curl', default: DEFAULT_DOCUMENT_PATH },
+    ...SECRET_OPTIONS,
+  ],
+};
+
+/** sign's action, shared by commander and the fast path. */
+export async function signAction(
+  instanceId: string,
+  o: Record<string, unknown>,
+  ctx: Context,
+  run = runSign,
+): Promise<number> {
+  const result = await run({ ...(o as Omit<SignOptions, 'instanceId'>), instanceId }, ctx);
+  return signView(result, ctx, globalsOf(o));
+}
+
 export function registerSign(program: Command, ctx: Context, run = runSign): void {
   const cmd = program
     .command('sign')
     .description('print the X-Instance-ID-Signature nova expects for an instance (HMAC-SHA256 of the ID)')
-    .argument('<uuid>', 'the instance ID, exactly as the agent sends it')
-    .option('--verify <signature>', 'compare with this signature instead (exit 0 on match, 4 on mismatch)')
-    .option('--curl', "print a ready-to-run curl command for nova's metadata API")
-    .option('--project-id <id>', "X-Tenant-ID for --curl: the instance's project ID")
-    .option('--forwarded-for <ip>', 'X-Forwarded-For for --curl')
-    .option('--metadata-url <url>', "nova's metadata API for --curl", DEFAULT_METADATA_URL)
-    .option('--path <path>', 'document path for --curl', DEFAULT_DOCUMENT_PATH);
-  addSecretOptions(cmd);
+    .argument('<uuid>', 'the instance ID, exactly as the agent sends it');
+  addOptions(cmd, SIGN_COMMAND.options);
   cmd.addHelpText(
     'after',
     `
@@ -127,9 +154,6 @@ Examples:
   osmeta sign --curl --project-id 1bdf2554e6544b96a1d84276bf1cdb37 <uuid> | sh`,
   );
   cmd.action(async (instanceId: string, _o: unknown, c: Command) => {
-    const o = c.optsWithGlobals();
-    const g = globalsOf(o);
-    const result = await run({ ...(o as Omit<SignOptions, 'instanceId'>), instanceId }, ctx);
-    setExitCode(ctx, await signView(result, ctx, g));
+    setExitCode(ctx, await signAction(instanceId, c.optsWithGlobals(), ctx, run));
   });
 }

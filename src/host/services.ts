@@ -243,3 +243,16 @@ export function novaSettings(set: ConfigSet): NovaSettings {
   if (misplaced.from) s.secretInDefault = misplaced.from;
   return s;
 }
+
+/** nova.conf as the metadata API on this node reads it; settings only when a file could be read. */
+export async function loadNovaConfig(
+  fs: FileSystem,
+  processes: readonly ProcessInfo[],
+  novaPort: number,
+  override: readonly string[] | undefined,
+): Promise<{ location: NovaConfigLocation; config: ConfigSet; settings?: NovaSettings }> {
+  const location = await locateNovaConfig(fs, processes, novaPort, override);
+  const config = await loadConfigSet(fs, location.paths);
+  if (config.files.length === 0) return { location, config };
+  return { location, config, settings: novaSettings(config) };
+}

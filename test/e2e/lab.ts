@@ -32,7 +32,7 @@ export function osmetaCommand(): string[] {
   const bin = process.env.OSMETA_BIN;
   if (bin) return [bin];
   const script = `${ROOT}bin/osmeta.js`;
-  if (!existsSync(`${ROOT}dist/cli.js`)) throw new Error('dist/ is missing: run npm run build first');
+  if (!existsSync(`${ROOT}dist/osmeta.js`)) throw new Error('dist/ is missing: run npm run build first');
   return [process.execPath, script];
 }
 

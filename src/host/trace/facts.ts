@@ -1,0 +1,149 @@
+import type { Context, ExecResult } from '../../context.js';
+import { hostHasIpv6, type MetadataNamespace, type NamespaceKind } from '../netns.js';
+import { listProcesses, type ProcessInfo, readProcText } from '../proc.js';
+import { parseProcNetUnix, type UnixRow } from '../proc-net.js';
+import type { ConfigSet } from '../service-config.js';
+import {
+  DEFAULT_STATE_PATH,
+  DHCP_AGENT,
+  defaultConfigPaths,
+  findService,
+  L3_AGENT,
+  loadNovaConfig,
+  METADATA_AGENT,
+  type MetadataAgentSettings,
+  metadataAgentSettings,
+  type NovaConfigLocation,
+  type NovaSettings,
+  OVN_METADATA_AGENT,
+  type ServiceProcesses,
+  serviceConfig,
+} from '../services.js';
+import { type Accounts, readAccounts } from '../users.js';
+
+// Everything trace learns about the node once, shared by every namespace it looks at.
+
+export interface AgentFacts {
+  program: string;
+  /** undefined: no such process on this node */
+  svc?: ServiceProcesses;
+  config: ConfigSet & { source: 'process' | 'default' };
+  settings: MetadataAgentSettings;
+}
+
+export interface NovaFacts {
+  location: NovaConfigLocation;
+  config: ConfigSet;
+  /** undefined when no nova.conf could be read on this node */
+  settings?: NovaSettings;
+}
+
+export interface NodeFacts {
+  processes: ProcessInfo[];
+  /** "net:[inode]" → the processes in that namespace */
+  byNetns: Map<string, ProcessInfo[]>;
+  accounts: Accounts;
+  unix: UnixRow[];
+  hostIpv6: boolean;
+  /** the ML2/OVS and OVN metadata agents (config from their command lines, else Debian's defaults) */
+  agents: Record<'ml2' | 'ovn', AgentFacts>;
+  /** the agents that spawn haproxy, when they run here: their socket path must match */
+  spawners: { program: string; svc: ServiceProcesses; config: ConfigSet; settings: MetadataAgentSettings }[];
+}
+
+/** Debian's invocations (internals §3.5, §5): the later file wins; OVN reads neutron.conf last. */
+const AGENT_DEFAULT_FILES: Record<string, string[]> = {
+  [METADATA_AGENT]: ['/etc/neutron/neutron.conf', '/etc/neutron/metadata_agent.ini'],
+  [OVN_METADATA_AGENT]: ['/etc/neutron/neutron_ovn_metadata_agent.ini', '/etc/neutron/neutron.conf'],
+  [DHCP_AGENT]: ['/etc/neutron/neutron.conf', '/etc/neutron/dhcp_agent.ini'],
+  [L3_AGENT]: ['/etc/neutron/neutron.conf', '/etc/neutron/l3_agent.ini'],
+};
+
+export async function gatherNodeFacts(ctx: Context): Promise<NodeFacts> {
+  const [processes, accounts, unixText, hostIpv6] = await Promise.all([
+    listProcesses(ctx.fs),
+    readAccounts(ctx.fs),
+    readProcText(ctx.fs, '/proc/net/unix'),
+    hostHasIpv6(ctx.fs),
+  ]);
+  const byNetns = new Map<string, ProcessInfo[]>();
+  for (const p of processes) {
+    if (p.netns === undefined) continue;
+    const list = byNetns.get(p.netns);
+    if (list) list.push(p);
+    else byNetns.set(p.netns, [p]);
+  }
+  const agentFacts = async (program: string): Promise<AgentFacts> => {
+    const svc = await findService(ctx.fs, processes, program);
+    const config = await serviceConfig(
+      ctx.fs,
+      svc,
+      AGENT_DEFAULT_FILES[program] ?? defaultConfigPaths('neutron', program),
+    );
+    const f: AgentFacts = { program, config, settings: metadataAgentSettings(config) };
+    if (svc) f.svc = svc;
+    return f;
+  };
+  const spawner = async (program: string) => {
+    const svc = await findService(ctx.fs, processes, program);
+    if (!svc) return undefined;
+    const config = await serviceConfig(ctx.fs, svc, AGENT_DEFAULT_FILES[program] ?? []);
+    return { program, svc, config, settings: metadataAgentSettings(config) };
+  };
+  const [ml2, ovn, dhcp, l3] = await Promise.all([
+    agentFacts(METADATA_AGENT),
+    agentFacts(OVN_METADATA_AGENT),
+    spawner(DHCP_AGENT),
+    spawner(L3_AGENT),
+  ]);
+  return {
+    processes,
+    byNetns,
+    accounts,
+    unix: unixText === undefined ? [] : parseProcNetUnix(unixText),
+    hostIpv6,
+    agents: { ml2, ovn },
+    spawners: [dhcp, l3].filter((s) => s !== undefined),
+  };
+}
+
+/** The metadata agent that serves a namespace of this kind. */
+export function agentFor(facts: NodeFacts, kind: NamespaceKind): AgentFacts {
+  return kind === 'ovnmeta' ? facts.agents.ovn : facts.agents.ml2;
+}
+
+/** Where pid files, haproxy configs and DHCP host files live: --state-path, else the agents' state_path. */
+export function statePathFor(facts: NodeFacts, ns: MetadataNamespace, option?: string): string {
+  if (option !== undefined) return option.replace(/\/+$/, '');
+  const spawnerProgram = ns.kind === 'qdhcp' ? DHCP_AGENT : ns.kind === 'qrouter' ? L3_AGENT : undefined;
+  const spawner = facts.spawners.find((s) => s.program === spawnerProgram);
+  const agent = agentFor(facts, ns.kind);
+  for (const s of [spawner, agent]) {
+    if (s && s.config.files.some((f) => f.sections.get('DEFAULT')?.has('state_path')))
+      return s.settings.statePath;
+  }
+  return DEFAULT_STATE_PATH;
+}
+
+export async function gatherNovaFacts(
+  ctx: Context,
+  facts: NodeFacts,
+  novaPort: number,
+  override?: readonly string[],
+): Promise<NovaFacts> {
+  return loadNovaConfig(ctx.fs, facts.processes, novaPort, override);
+}
+
+/** exec with a --debug line per command. */
+export async function run(
+  ctx: Context,
+  file: string,
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<ExecResult> {
+  const r = await ctx.exec(file, args, { timeoutMs });
+  ctx.debug(
+    `exec ${[file, ...args].join(' ')} → ${r.timedOut ? 'timed out' : `exit ${r.code}`} in ${Math.round(r.durationMs)} ms`,
+  );
+  return r;
+}

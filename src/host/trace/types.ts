@@ -1,0 +1,102 @@
+import type { NamespaceKind } from '../netns.js';
+
+/** The hops of the guest's metadata path. The names are the JSON contract and diagnosis.hop. */
+export const HOP_NAMES = [
+  'namespace',
+  'haproxy',
+  'socket',
+  'agent',
+  'nova',
+  'probe-haproxy',
+  'probe-socket',
+  'probe-nova',
+] as const;
+
+export type HopName = (typeof HOP_NAMES)[number];
+export type HopStatus = 'ok' | 'fail' | 'skip';
+
+export interface Hop {
+  name: HopName;
+  /** what was checked: the namespace, haproxy's pid and bind, the socket path, nova's URL … */
+  target: string;
+  status: HopStatus;
+  /** one line for people */
+  detail: string;
+  durationMs: number;
+  /** the facts behind the verdict (never a secret) */
+  evidence: Record<string, unknown>;
+  /** why it failed and what to do — the diagnosis when this hop is the root cause */
+  cause?: string;
+  fix?: string;
+  /** a failure another hop explains (e.g. a stale socket when the agent is down) */
+  consequenceOf?: HopName;
+}
+
+export interface Diagnosis {
+  hop: HopName;
+  cause: string;
+  fix: string;
+}
+
+/** The guest whose request the socket probe replays. */
+export interface Guest {
+  ip: string;
+  /** where the address came from */
+  source: 'option' | 'dhcp-host-file' | 'neutron';
+  instanceId?: string;
+  projectId?: string;
+  portId?: string;
+  name?: string;
+}
+
+export interface TraceResult {
+  netns: string;
+  kind: NamespaceKind;
+  id: string;
+  ok: boolean;
+  guest: Guest | null;
+  hops: Hop[];
+  diagnosis: Diagnosis | null;
+  notes: string[];
+}
+
+export interface TraceAllResult {
+  ok: boolean;
+  namespaces: TraceResult[];
+  notes: string[];
+}
+
+export interface TraceOptions {
+  netns?: string;
+  server?: string;
+  ip?: string;
+  all?: boolean;
+  probeAll?: boolean;
+  statePath?: string;
+  /** seconds, per live probe */
+  probeTimeout: number;
+  novaConfig?: string[];
+}
+
+export function hopToJson(h: Hop) {
+  return {
+    name: h.name,
+    target: h.target,
+    status: h.status,
+    detail: h.detail,
+    durationMs: Math.round(h.durationMs),
+    evidence: h.evidence,
+  };
+}
+
+export function resultToJson(r: TraceResult) {
+  return {
+    netns: r.netns,
+    kind: r.kind,
+    id: r.id,
+    ok: r.ok,
+    guest: r.guest,
+    hops: r.hops.map(hopToJson),
+    diagnosis: r.diagnosis,
+  };
+}

@@ -1,0 +1,636 @@
+import type { Context } from '../context.js';
+import { OsmetaError, operationalError } from '../errors.js';
+import { fsReason } from '../host/oslo-config.js';
+import { flagProperty, type OpenStackFlags, OS_FLAGS } from './options.js';
+
+// clouds.yaml, secure.yaml and OS_* exactly as openstacksdk (openstack/config/loader.py) loads
+// them and as openstack(1) (osc_lib OSC_Config) overrides them:
+//   flag > OS_* env (the variables osc gives argparse defaults) > secure.yaml > clouds.yaml > defaults.
+
+type Dict = Record<string, unknown>;
+
+export interface CloudTls {
+  cacert?: string;
+  cert?: string;
+  key?: string;
+  insecure: boolean;
+}
+
+export type AuthType = 'password' | 'v3applicationcredential' | 'v3token';
+
+/** Everything the auth plugins read; secrets included (never printed). */
+export interface CloudAuth {
+  authUrl?: string;
+  username?: string;
+  userId?: string;
+  password?: string;
+  userDomainName?: string;
+  userDomainId?: string;
+  projectName?: string;
+  projectId?: string;
+  projectDomainName?: string;
+  projectDomainId?: string;
+  domainName?: string;
+  domainId?: string;
+  systemScope?: string;
+  trustId?: string;
+  applicationCredentialId?: string;
+  applicationCredentialName?: string;
+  applicationCredentialSecret?: string;
+  token?: string;
+}
+
+export interface ResolvedCloud {
+  /** cloud name: a clouds.yaml entry, "envvars" (or OS_CLOUD_NAME), or "defaults" */
+  name: string;
+  /** false for the "defaults" cloud: no file and no OS_* variables */
+  configured: boolean;
+  regionName: string;
+  authType: AuthType;
+  /** the auth_type as configured, for messages */
+  authTypeName: string;
+  auth: CloudAuth;
+  interface: string[];
+  tls: CloudTls;
+  /** the merged entry, keys normalised: per-service keys (compute_interface …), metadata_url */
+  config: Dict;
+  configFile?: string;
+  secureFile?: string;
+  warnings: string[];
+}
+
+// openstack/config/defaults.json (the keys osmeta reads), with osc's auth_type default left unset
+const DEFAULTS: Dict = { interface: 'public', identity_api_version: '3' };
+
+const SELECTORS = new Set([
+  'OS_CLOUD',
+  'OS_REGION_NAME',
+  'OS_CLIENT_CONFIG_FILE',
+  'OS_CLIENT_SECURE_FILE',
+  'OS_CLOUD_NAME',
+]);
+
+/** Secrets osc takes from OS_* (as argparse defaults) but osmeta never takes from a flag. */
+const SECRET_ENV: ReadonlyArray<{ key: string; env: string[] }> = [
+  { key: 'password', env: ['OS_PASSWORD'] },
+  { key: 'application_credential_secret', env: ['OS_APPLICATION_CREDENTIAL_SECRET'] },
+  { key: 'token', env: ['OS_TOKEN', 'OS_AUTH_TOKEN'] },
+];
+
+/** keystoneauth's deprecated env names for the same options */
+const DEPRECATED_ENV: Record<string, string[]> = {
+  project_name: ['OS_TENANT_NAME'],
+  project_id: ['OS_TENANT_ID'],
+  interface: ['OS_ENDPOINT_TYPE'],
+};
+
+const AUTH_KEYS = [
+  'auth_url',
+  'username',
+  'user_id',
+  'password',
+  'user_domain_name',
+  'user_domain_id',
+  'project_name',
+  'project_id',
+  'project_domain_name',
+  'project_domain_id',
+  'domain_name',
+  'domain_id',
+  'system_scope',
+  'trust_id',
+  'application_credential_id',
+  'application_credential_name',
+  'application_credential_secret',
+  'token',
+] as const;
+
+export class ConfigError extends OsmetaError {
+  constructor(message: string, hint?: string) {
+    super('CLOUD_CONFIG_ERROR', 1, message, hint === undefined ? {} : { hint });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+export interface CloudFiles {
+  configFile?: string;
+  secureFile?: string;
+  /** clouds after the secure.yaml merge, keys as written */
+  clouds: Record<string, Dict>;
+  warnings: string[];
+}
+
+/** The directories openstacksdk searches, in order (loader.py CONFIG_SEARCH_PATH, Linux). */
+export function searchDirs(ctx: Pick<Context, 'cwd' | 'homedir' | 'env'>): string[] {
+  const env = ctx.env;
+  const home = ctx.homedir;
+  const xdgHome = (env.XDG_CONFIG_HOME ?? '').trim();
+  const userConfig = `${xdgHome !== '' ? xdgHome : `${home}/.config`}/openstack`;
+  const snapHome = env.SNAP_REAL_HOME;
+  const unixConfig = snapHome ? `${snapHome}/.config/openstack` : `${home}/.config/openstack`;
+  // platformdirs(multipath=True).site_config_dir joins every XDG_CONFIG_DIRS entry with ':' into one path
+  const xdgDirs = (env.XDG_CONFIG_DIRS ?? '').trim();
+  const siteConfig =
+    xdgDirs !== ''
+      ? xdgDirs
+          .split(':')
+          .map((d) => `${d.replace(/\/+$/, '')}/openstack`)
+          .join(':')
+      : '/etc/xdg/openstack';
+  return [ctx.cwd, userConfig, unixConfig, siteConfig, '/etc/openstack'];
+}
+
+export function candidateFiles(
+  ctx: Pick<Context, 'cwd' | 'homedir' | 'env'>,
+  base: 'clouds' | 'secure',
+): string[] {
+  const files = searchDirs(ctx).flatMap((d) => ['.yaml', '.yml', '.json'].map((s) => `${d}/${base}${s}`));
+  const override = ctx.env[base === 'clouds' ? 'OS_CLIENT_CONFIG_FILE' : 'OS_CLIENT_SECURE_FILE'];
+  if (override) files.unshift(override);
+  return files;
+}
+
+async function loadFirst(
+  ctx: Context,
+  files: string[],
+  warnings: string[],
+): Promise<{ path: string; data: unknown } | undefined> {
+  for (const path of files) {
+    let text: string;
+    try {
+      text = await ctx.fs.readFile(path, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+      // loader.py skips an unreadable file and tries the next
+      warnings.push(`skipping config file ${path}: ${fsReason(err)}`);
+      continue;
+    }
+    try {
+      if (path.endsWith('json')) return { path, data: JSON.parse(text) };
+      const YAML = await import('yaml');
+      // yaml.safe_load: YAML 1.1 (yes/no/on/off are booleans), duplicate keys allowed
+      return { path, data: YAML.parse(text, { version: '1.1', uniqueKeys: false }) ?? null };
+    } catch (err) {
+      warnings.push(
+        `skipping config file ${path}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`,
+      );
+    }
+  }
+  return undefined;
+}
+
+function isDict(v: unknown): v is Dict {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** _util.merge_clouds: a deep update */
+export function mergeClouds(a: Dict, b: Dict): Dict {
+  const out: Dict = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    out[k] = isDict(v) ? (isDict(out[k]) ? mergeClouds(out[k] as Dict, v) : { ...v }) : v;
+  }
+  return out;
+}
+
+function validateFile(path: string, data: unknown, warnings: string[]): Dict | undefined {
+  if (data === null || data === undefined) return undefined; // an empty file: no clouds
+  if (!isDict(data)) throw new ConfigError(`configuration file ${path} is empty or not a valid mapping`);
+  if (!('clouds' in data)) warnings.push(`configuration file ${path} does not contain a 'clouds' key`);
+  return data;
+}
+
+export async function loadCloudFiles(ctx: Context): Promise<CloudFiles> {
+  const warnings: string[] = [];
+  const [main, secure] = await Promise.all([
+    loadFirst(ctx, candidateFiles(ctx, 'clouds'), warnings),
+    loadFirst(ctx, candidateFiles(ctx, 'secure'), warnings),
+  ]);
+  let merged: Dict | undefined = main ? validateFile(main.path, main.data, warnings) : undefined;
+  const secureData = secure ? validateFile(secure.path, secure.data, warnings) : undefined;
+  if (secureData) merged = mergeClouds(merged ?? {}, secureData);
+  const cloudsValue = merged?.clouds;
+  const clouds: Record<string, Dict> = {};
+  if (isDict(cloudsValue)) {
+    for (const [name, entry] of Object.entries(cloudsValue)) clouds[name] = isDict(entry) ? entry : {};
+  }
+  return {
+    ...(main ? { configFile: main.path } : {}),
+    ...(secure ? { secureFile: secure.path } : {}),
+    clouds,
+    warnings,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resolution
+
+const nonEmpty = (v: string | undefined): v is string => v !== undefined && v !== '';
+
+/** loader.py _get_os_environ: the "envvars" cloud, or undefined when only selectors are set */
+export function envvarsCloud(env: Record<string, string | undefined>): Dict | undefined {
+  const keys = Object.keys(env).filter(
+    (k) =>
+      k.startsWith('OS_') &&
+      !k.startsWith('OS_TEST') &&
+      !k.startsWith('OS_STD') &&
+      !k.startsWith('OS_LOG') &&
+      env[k] !== undefined,
+  );
+  if (!keys.some((k) => !SELECTORS.has(k))) return undefined;
+  const cloud: Dict = { ...DEFAULTS };
+  for (const k of keys) cloud[k.slice(3).toLowerCase()] = env[k];
+  return cloud;
+}
+
+/** What osc's argparse namespace holds: flags, else their OS_* defaults; empty values dropped. */
+export function argOverrides(flags: OpenStackFlags, env: Record<string, string | undefined>): Dict {
+  const out: Dict = {};
+  const f = flags as Record<string, unknown>;
+  for (const o of OS_FLAGS) {
+    const fromFlag = f[flagProperty(o.flag)];
+    if (typeof fromFlag === 'string' && fromFlag !== '') {
+      out[o.key] = fromFlag;
+      continue;
+    }
+    const names = [...(o.env ? [o.env] : []), ...(DEPRECATED_ENV[o.key] ?? [])];
+    const fromEnv = names.map((n) => env[n]).find(nonEmpty);
+    if (fromEnv !== undefined) out[o.key] = fromEnv;
+  }
+  for (const s of SECRET_ENV) {
+    const v = s.env.map((n) => env[n]).find(nonEmpty);
+    if (v !== undefined) out[s.key] = v;
+  }
+  if (flags.osInsecure === true) out.insecure = true;
+  // osc: --os-default-domain defaults to OS_DEFAULT_DOMAIN, else "default"
+  if (out.default_domain === undefined) out.default_domain = 'default';
+  return out;
+}
+
+/** _util.normalize_keys: '-' → '_' in keys, numbers → strings */
+export function normalizeKeys(d: Dict): Dict {
+  const out: Dict = {};
+  for (const [k, v] of Object.entries(d)) {
+    const key = k.replace(/-/g, '_');
+    if (isDict(v)) out[key] = normalizeKeys(v);
+    else if (typeof v === 'number') out[key] = String(v);
+    else out[key] = v;
+  }
+  return out;
+}
+
+/** loader.py _auth_update: update, except that auth is merged one level deep */
+function authUpdate(target: Dict, source: Dict): Dict {
+  for (const [k, v] of Object.entries(source)) {
+    if (k === 'auth' && isDict(v)) target.auth = { ...(isDict(target.auth) ? target.auth : {}), ...v };
+    else target[k] = isDict(v) ? { ...v } : v;
+  }
+  return target;
+}
+
+interface Region {
+  name: string;
+  values: Dict;
+}
+
+function expandRegions(regions: unknown[]): Region[] {
+  return regions.map((r) => {
+    if (isDict(r)) {
+      const keys = Object.keys(r);
+      if (typeof r.name !== 'string' || keys.some((k) => k !== 'name' && k !== 'values')) {
+        throw new ConfigError(`invalid region entry: ${JSON.stringify(r)}`);
+      }
+      return { name: r.name, values: isDict(r.values) ? normalizeKeys(r.values) : {} };
+    }
+    return { name: String(r), values: {} };
+  });
+}
+
+function knownRegions(cloud: Dict): Region[] {
+  if (Array.isArray(cloud.regions)) return expandRegions(cloud.regions);
+  const rn = cloud.region_name;
+  if (Array.isArray(rn)) return expandRegions(rn);
+  if (typeof rn === 'string') return expandRegions(rn.split(','));
+  return [];
+}
+
+function pickRegion(cloudName: string, cloud: Dict, wanted: string): Region {
+  const regions = knownRegions(cloud);
+  if (regions.length === 0) return { name: wanted, values: {} };
+  if (wanted === '') return regions[0]!;
+  const found = regions.find((r) => r.name === wanted);
+  if (found) return found;
+  throw new ConfigError(
+    `region '${wanted}' is not a region of cloud '${cloudName}' (regions: ${regions.map((r) => r.name).join(', ')})`,
+    'region names are case-sensitive; check --os-region-name / OS_REGION_NAME',
+  );
+}
+
+/** loader.py _fix_backwards_auth: project/domain/token keys into auth, top-level values winning */
+function fixBackwardsAuth(cloud: Dict): void {
+  const auth = cloud.auth as Dict;
+  const mappings: Record<string, string[]> = {
+    domain_id: ['domain_id'],
+    domain_name: ['domain_name'],
+    user_domain_id: ['user_domain_id'],
+    user_domain_name: ['user_domain_name'],
+    project_domain_id: ['project_domain_id'],
+    project_domain_name: ['project_domain_name'],
+    token: ['auth_token', 'token'],
+    project_id: ['tenant_id', 'project_id'],
+    project_name: ['tenant_name', 'project_name'],
+  };
+  for (const [target, sources] of Object.entries(mappings)) {
+    let value: unknown;
+    for (const key of sources) {
+      if (key in auth) {
+        value = auth[key];
+        delete auth[key];
+      }
+      if (key in cloud) {
+        value = cloud[key];
+        delete cloud[key];
+      }
+    }
+    if (value !== undefined && value !== null && value !== '') auth[target] = String(value);
+  }
+}
+
+function projectScoped(cloud: Dict): boolean {
+  const auth = cloud.auth as Dict;
+  return 'project_id' in cloud || 'project_name' in cloud || 'project_id' in auth || 'project_name' in auth;
+}
+
+/** loader.py _handle_domain_id: domain_* fills both user and project domain for project scope */
+function handleDomainId(cloud: Dict): void {
+  const auth = cloud.auth as Dict;
+  const mappings: Record<string, [string, string]> = {
+    domain_id: ['user_domain_id', 'project_domain_id'],
+    domain_name: ['user_domain_name', 'project_domain_name'],
+  };
+  for (const [target, [a, b]] of Object.entries(mappings)) {
+    if (!projectScoped(cloud)) {
+      if (target in cloud && !(target in auth)) {
+        auth[target] = cloud[target];
+        delete cloud[target];
+      }
+      continue;
+    }
+    for (const key of [a, b]) if (target in auth && !(key in auth)) auth[key] = auth[target];
+    delete cloud[target];
+    delete auth[target];
+  }
+}
+
+function getBoolean(v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  return typeof v === 'string' && v.toLowerCase() === 'true';
+}
+
+/** python str.format(**config) for auth_url templates such as https://{region_name}.example.com */
+function formatTemplate(s: string, config: Dict): string {
+  return s.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, k: string) =>
+    typeof config[k] === 'string' ? (config[k] as string) : m,
+  );
+}
+
+function expandUser(p: string, home: string): string {
+  return p === '~' || p.startsWith('~/') ? home + p.slice(1) : p;
+}
+
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
+
+export function normaliseAuthType(name: string): AuthType {
+  switch (name) {
+    case 'password':
+    case 'v3password':
+      return 'password';
+    case 'v3applicationcredential':
+    case 'application_credential':
+      return 'v3applicationcredential';
+    case 'v3token':
+    case 'token':
+      return 'v3token';
+    default:
+      throw new ConfigError(
+        `auth type '${name}' is not supported`,
+        'use password, v3applicationcredential or v3token (--os-auth-type / OS_AUTH_TYPE / auth_type)',
+      );
+  }
+}
+
+const INTERFACES = new Set(['public', 'internal', 'admin']);
+
+function normaliseInterfaces(v: unknown): string[] {
+  const list = Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(',') : ['public'];
+  return list.map((i) => {
+    const name = i.trim().replace(/URL$/, '');
+    if (!INTERFACES.has(name)) {
+      throw new ConfigError(`interface '${i}' is not one of public, internal, admin`);
+    }
+    return name;
+  });
+}
+
+export interface ResolveInput {
+  files: CloudFiles;
+  flags: OpenStackFlags;
+  env: Record<string, string | undefined>;
+  homedir: string;
+}
+
+/** loader.py OpenStackConfig.__init__ + get_one, with osc's auth_config_hook and _validate_auth. */
+export function resolveCloud(input: ResolveInput): ResolvedCloud {
+  const { files, flags, env } = input;
+  const warnings = [...files.warnings];
+  const clouds: Record<string, Dict> = {};
+  for (const [name, entry] of Object.entries(files.clouds)) clouds[name] = normalizeKeys(entry);
+
+  const envvarsKey = nonEmpty(env.OS_CLOUD_NAME) ? env.OS_CLOUD_NAME : 'envvars';
+  if (envvarsKey in clouds) {
+    throw new ConfigError(
+      `${files.configFile ?? 'clouds.yaml'} defines a cloud named '${envvarsKey}', the name of the cloud made from OS_* variables`,
+      'rename that cloud, or set OS_CLOUD_NAME to another name',
+    );
+  }
+  let defaultCloud = nonEmpty(env.OS_CLOUD) ? env.OS_CLOUD : undefined;
+  const fromEnv = envvarsCloud(env);
+  if (fromEnv) {
+    clouds[envvarsKey] = normalizeKeys(fromEnv);
+    defaultCloud ??= envvarsKey;
+  }
+  const names = Object.keys(clouds);
+  if (defaultCloud === undefined && names.length === 1) defaultCloud = names[0];
+  let configured = true;
+  if (names.length === 0) {
+    clouds.defaults = { ...DEFAULTS };
+    defaultCloud = 'defaults';
+    configured = false;
+  }
+
+  const args = argOverrides(flags, env);
+  const cloudName = nonEmpty(flags.osCloud) ? flags.osCloud : defaultCloud;
+  if (cloudName !== undefined && !(cloudName in clouds)) {
+    const known = Object.keys(clouds).filter((n) => n !== 'defaults');
+    throw new ConfigError(
+      `cloud '${cloudName}' was not found${files.configFile ? ` in ${files.configFile}` : ' (no clouds.yaml found)'}`,
+      known.length > 0
+        ? `known clouds: ${known.join(', ')}`
+        : 'create clouds.yaml (./, ~/.config/openstack/ or /etc/openstack/) or set OS_CLIENT_CONFIG_FILE',
+    );
+  }
+  const ours = cloudName === undefined ? {} : (clouds[cloudName] ?? {});
+  const config: Dict = authUpdate({ ...DEFAULTS, auth: {} }, ours);
+  if (typeof ours.profile === 'string' || typeof ours.cloud === 'string') {
+    warnings.push(
+      `vendor profiles are not supported: ignoring profile '${String(ours.profile ?? ours.cloud)}'`,
+    );
+  }
+  delete config.profile;
+  delete config.cloud;
+
+  const region = pickRegion(cloudName ?? '', ours, str(args.region_name) ?? '');
+  delete config.regions;
+  const regionArgs = { ...args, region_name: region.name };
+  for (const layer of [region.values, regionArgs]) {
+    for (const [k, v] of Object.entries(layer)) {
+      if (v === undefined || v === null) continue;
+      if (k === 'auth' && isDict(v)) config.auth = { ...(config.auth as Dict), ...v };
+      else config[k] = v;
+    }
+  }
+
+  // magic_fixes
+  if ('auth_plugin' in config) {
+    config.auth_type ??= config.auth_plugin;
+    delete config.auth_plugin;
+  }
+  if (!isDict(config.auth)) config.auth = {};
+  fixBackwardsAuth(config);
+  for (const k of Object.keys(config)) {
+    if (k.endsWith('endpoint_type')) {
+      config[k.replace('endpoint_type', 'interface')] = config[k];
+      delete config[k];
+    }
+  }
+  handleDomainId(config);
+  if ('insecure' in config) config.insecure = getBoolean(config.insecure);
+
+  // osc's _validate_auth: the argparse value wins, then auth:, then the cloud's top level
+  const authDict = config.auth as Dict;
+  const authValue = (key: string): string | undefined =>
+    str(args[key]) ?? str(authDict[key]) ?? str(config[key]);
+  const resolved: Record<string, string | undefined> = {};
+  for (const key of AUTH_KEYS) resolved[key] = authValue(key);
+
+  // osc's _auth_select_default_plugin (application credentials added: a password plugin cannot use them)
+  let authTypeName = str(config.auth_type);
+  if (authTypeName === undefined) {
+    if (resolved.username || resolved.user_id) authTypeName = 'password';
+    else if (resolved.token) authTypeName = 'v3token';
+    else if (resolved.application_credential_id || resolved.application_credential_secret)
+      authTypeName = 'v3applicationcredential';
+    else authTypeName = 'password';
+  }
+  const authType = normaliseAuthType(authTypeName);
+  const identityVersion = str(config.identity_api_version) ?? '3';
+  if (!/^3(\.0)?$/.test(identityVersion)) {
+    throw new ConfigError(
+      `identity_api_version ${identityVersion} is not supported: osmeta speaks Keystone v3`,
+      'set identity_api_version: 3 (or unset OS_IDENTITY_API_VERSION)',
+    );
+  }
+  // osc's _auth_default_domain (for v3)
+  const defaultDomain = str(config.default_domain);
+  if (defaultDomain !== undefined && authType !== 'v3applicationcredential') {
+    const scopedToProject = resolved.project_name !== undefined && resolved.project_id === undefined;
+    if (scopedToProject && !resolved.project_domain_id && !resolved.project_domain_name) {
+      resolved.project_domain_id = defaultDomain;
+    }
+    if (authType === 'password' && !resolved.user_domain_id && !resolved.user_domain_name) {
+      resolved.user_domain_id = defaultDomain;
+    }
+  }
+  const authUrl = resolved.auth_url === undefined ? undefined : formatTemplate(resolved.auth_url, config);
+
+  const auth: CloudAuth = {};
+  const set = <K extends keyof CloudAuth>(k: K, v: string | undefined) => {
+    if (v !== undefined) auth[k] = v;
+  };
+  set('authUrl', authUrl);
+  set('username', resolved.username);
+  set('userId', resolved.user_id);
+  set('password', resolved.password);
+  set('userDomainName', resolved.user_domain_name);
+  set('userDomainId', resolved.user_domain_id);
+  set('projectName', resolved.project_name);
+  set('projectId', resolved.project_id);
+  set('projectDomainName', resolved.project_domain_name);
+  set('projectDomainId', resolved.project_domain_id);
+  set('domainName', resolved.domain_name);
+  set('domainId', resolved.domain_id);
+  set('systemScope', resolved.system_scope);
+  set('trustId', resolved.trust_id);
+  set('applicationCredentialId', resolved.application_credential_id);
+  set('applicationCredentialName', resolved.application_credential_name);
+  set('applicationCredentialSecret', resolved.application_credential_secret);
+  set('token', resolved.token);
+
+  // cloud_region.py: insecure forces verify off; verify: false means the same
+  const insecure = config.insecure === true || config.verify === false;
+  const tls: CloudTls = { insecure };
+  const cacert = str(config.cacert);
+  const cert = str(config.cert);
+  const key = str(config.key);
+  if (cacert !== undefined) {
+    tls.cacert = expandUser(cacert, input.homedir);
+    if (insecure)
+      warnings.push('both insecure/verify: false and cacert are set: certificates are not verified');
+  }
+  if (cert !== undefined) tls.cert = expandUser(cert, input.homedir);
+  if (key !== undefined) tls.key = expandUser(key, input.homedir);
+
+  for (const k of AUTH_KEYS) delete config[k];
+  delete config.auth;
+  return {
+    name: cloudName ?? '',
+    configured,
+    regionName: region.name,
+    authType,
+    authTypeName,
+    auth,
+    interface: normaliseInterfaces(config.interface),
+    tls,
+    config,
+    ...(files.configFile === undefined ? {} : { configFile: files.configFile }),
+    ...(files.secureFile === undefined ? {} : { secureFile: files.secureFile }),
+    warnings,
+  };
+}
+
+/** A per-service setting (compute_interface, network_region_name …), else the cloud's. */
+export function serviceSetting(cloud: ResolvedCloud, serviceType: string, key: string): unknown {
+  const prefixed = cloud.config[`${serviceType}_${key}`];
+  return prefixed ?? cloud.config[key];
+}
+
+/** Loads the files and resolves the cloud; failures are typed. */
+export async function loadCloud(ctx: Context, flags: OpenStackFlags): Promise<ResolvedCloud> {
+  let files: CloudFiles;
+  try {
+    files = await loadCloudFiles(ctx);
+  } catch (err) {
+    if (err instanceof OsmetaError) throw err;
+    throw operationalError('CLOUD_CONFIG_ERROR', `cannot load clouds.yaml: ${String(err)}`);
+  }
+  const cloud = resolveCloud({ files, flags, env: ctx.env, homedir: ctx.homedir });
+  ctx.debug(
+    `config: ${cloud.configFile ? `clouds file ${cloud.configFile}` : 'no clouds file'}` +
+      `${cloud.secureFile ? `, secure file ${cloud.secureFile}` : ''}; cloud '${cloud.name}'` +
+      `${cloud.regionName ? `, region ${cloud.regionName}` : ''}, auth ${cloud.authTypeName}`,
+  );
+  return cloud;
+}

@@ -1,0 +1,87 @@
+import type { Session } from './session.js';
+
+// neutron's ports API: GET /v2.0/ports?device_id=… | fixed_ips=ip_address=… | network_id=…
+// (neutron-lib api-ref ports.inc). The catalog's network endpoint usually lacks /v2.0.
+
+export interface PortFixedIp {
+  ipAddress: string;
+  subnetId?: string;
+}
+
+export interface Port {
+  id: string;
+  name: string;
+  networkId: string;
+  projectId: string;
+  macAddress: string;
+  deviceId: string;
+  deviceOwner: string;
+  status: string;
+  fixedIps: PortFixedIp[];
+}
+
+export interface PortFilter {
+  deviceId?: string;
+  fixedIp?: string;
+  networkId?: string;
+  projectId?: string;
+}
+
+export const PORT_FIELDS = [
+  'id',
+  'name',
+  'network_id',
+  'tenant_id',
+  'project_id',
+  'mac_address',
+  'device_id',
+  'device_owner',
+  'status',
+  'fixed_ips',
+];
+
+export function parsePort(v: unknown): Port | undefined {
+  if (!v || typeof v !== 'object') return undefined;
+  const p = v as Record<string, unknown>;
+  if (typeof p.id !== 'string') return undefined;
+  const s = (k: string) => (typeof p[k] === 'string' ? (p[k] as string) : '');
+  const fixedIps: PortFixedIp[] = Array.isArray(p.fixed_ips)
+    ? p.fixed_ips
+        .map((f) => f as Record<string, unknown>)
+        .filter((f) => typeof f.ip_address === 'string')
+        .map((f) => ({
+          ipAddress: f.ip_address as string,
+          ...(typeof f.subnet_id === 'string' ? { subnetId: f.subnet_id } : {}),
+        }))
+    : [];
+  return {
+    id: p.id,
+    name: s('name'),
+    networkId: s('network_id'),
+    projectId: s('project_id') || s('tenant_id'),
+    macAddress: s('mac_address'),
+    deviceId: s('device_id'),
+    deviceOwner: s('device_owner'),
+    status: s('status'),
+    fixedIps,
+  };
+}
+
+function networkPath(session: Session, path: string): { endpointHasVersion: boolean; path: string } {
+  const base = session.endpoint('network').replace(/\/+$/, '');
+  const endpointHasVersion = /\/v2\.0$/.test(base);
+  return { endpointHasVersion, path: endpointHasVersion ? path : `/v2.0${path}` };
+}
+
+export async function listPorts(session: Session, f: PortFilter): Promise<Port[]> {
+  const query: Record<string, string | string[] | undefined> = {
+    ...(f.deviceId ? { device_id: f.deviceId } : {}),
+    ...(f.fixedIp ? { fixed_ips: `ip_address=${f.fixedIp}` } : {}),
+    ...(f.networkId ? { network_id: f.networkId } : {}),
+    ...(f.projectId ? { project_id: f.projectId } : {}),
+    fields: PORT_FIELDS,
+  };
+  const { path } = networkPath(session, '/ports');
+  const doc = (await session.getJson('network', { path, query }, 'listing ports')) as { ports?: unknown[] };
+  return (doc.ports ?? []).map(parsePort).filter((p): p is Port => p !== undefined);
+}
