@@ -1,10 +1,12 @@
 import type { Command, CommanderError } from 'commander';
+import { registerGet } from './commands/get.js';
 import { registerSecret } from './commands/secret.js';
 import { applyGlobalOptions, debugRequested, GLOBAL_OPTIONS, takeExitCode } from './commands/shared.js';
 import { registerSign, SIGN_COMMAND, signAction } from './commands/sign.js';
 import { addOptions, fastParse } from './commands/spec.js';
 import type { Context } from './context.js';
 import { ExitCode, OsmetaError, usageError } from './errors.js';
+import { addOpenStackOptions } from './openstack/options.js';
 import { renderError } from './output.js';
 import { VERSION } from './version.js';
 
@@ -38,6 +40,7 @@ export async function buildProgram(ctx: Context): Promise<Command> {
       outputError: () => {},
     })
     .addHelpText('after', EXAMPLES);
+  addOpenStackOptions(program);
 
   program.hook('preAction', (_thisCommand, actionCommand) => {
     applyGlobalOptions(actionCommand.optsWithGlobals(), ctx);
@@ -45,6 +48,7 @@ export async function buildProgram(ctx: Context): Promise<Command> {
 
   registerSign(program, ctx);
   registerSecret(program, ctx);
+  registerGet(program, ctx);
   return program;
 }
 

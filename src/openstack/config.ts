@@ -170,9 +170,10 @@ async function loadFirst(
     }
     try {
       if (path.endsWith('json')) return { path, data: JSON.parse(text) };
-      const YAML = await import('yaml');
+      const mod: typeof import('yaml') & { default?: typeof import('yaml') } = await import('yaml');
+      const parse = mod.parse ?? mod.default?.parse;
       // yaml.safe_load: YAML 1.1 (yes/no/on/off are booleans), duplicate keys allowed
-      return { path, data: YAML.parse(text, { version: '1.1', uniqueKeys: false }) ?? null };
+      return { path, data: parse(text, { version: '1.1', uniqueKeys: false }) ?? null };
     } catch (err) {
       warnings.push(
         `skipping config file ${path}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`,
@@ -472,14 +473,21 @@ export function resolveCloud(input: ResolveInput): ResolvedCloud {
   }
 
   const args = argOverrides(flags, env);
-  const cloudName = nonEmpty(flags.osCloud) ? flags.osCloud : defaultCloud;
+  // osc: --os-cloud defaults to OS_CLOUD (so an unknown OS_CLOUD fails even with no clouds at all)
+  const cloudName = nonEmpty(flags.osCloud)
+    ? flags.osCloud
+    : nonEmpty(env.OS_CLOUD)
+      ? env.OS_CLOUD
+      : defaultCloud;
   if (cloudName !== undefined && !(cloudName in clouds)) {
     const known = Object.keys(clouds).filter((n) => n !== 'defaults');
     throw new ConfigError(
       `cloud '${cloudName}' was not found${files.configFile ? ` in ${files.configFile}` : ' (no clouds.yaml found)'}`,
       known.length > 0
         ? `known clouds: ${known.join(', ')}`
-        : 'create clouds.yaml (./, ~/.config/openstack/ or /etc/openstack/) or set OS_CLIENT_CONFIG_FILE',
+        : files.warnings.length > 0
+          ? files.warnings.join('; ')
+          : 'create clouds.yaml (./, ~/.config/openstack/ or /etc/openstack/) or set OS_CLIENT_CONFIG_FILE',
     );
   }
   const ours = cloudName === undefined ? {} : (clouds[cloudName] ?? {});
@@ -626,6 +634,7 @@ export async function loadCloud(ctx: Context, flags: OpenStackFlags): Promise<Re
     if (err instanceof OsmetaError) throw err;
     throw operationalError('CLOUD_CONFIG_ERROR', `cannot load clouds.yaml: ${String(err)}`);
   }
+  for (const w of files.warnings) ctx.debug(`config: ${w}`);
   const cloud = resolveCloud({ files, flags, env: ctx.env, homedir: ctx.homedir });
   ctx.debug(
     `config: ${cloud.configFile ? `clouds file ${cloud.configFile}` : 'no clouds file'}` +

@@ -191,7 +191,7 @@ const encodePath = (p: string) => p.split('/').map(encodeURIComponent).join('/')
 export function resolveDocument(doc: string | undefined, o: { ec2?: boolean; version: string }): DocumentRef {
   const version = validateVersion(o.version);
   if (doc !== undefined) validateDocument(doc);
-  if (doc !== undefined && doc.startsWith('/')) {
+  if (doc?.startsWith('/')) {
     return { path: encodePath(doc), name: doc, kind: 'absolute', listing: doc.endsWith('/'), version };
   }
   const rel = doc?.replace(/^\/+/, '');

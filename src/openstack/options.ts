@@ -1,4 +1,4 @@
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 
 // The global --os-* options: the non-secret half of openstack(1)'s. No option takes a password,
 // an application-credential secret or a token: those come from OS_* variables, secure.yaml,
@@ -106,28 +106,16 @@ export const OS_FLAGS: ReadonlyArray<{ flag: string; key: string; env?: string; 
   { flag: 'key', key: 'key', env: 'OS_KEY', help: 'client certificate key (PEM)' },
 ];
 
+const GROUP = 'OpenStack options:';
+
 /** Adds the --os-* family and --no-token-cache to the root program (global options). */
 export function addOpenStackOptions(program: Command): Command {
-  program.addOption(
-    new Option('--os-cloud <name>', 'cloud in clouds.yaml [OS_CLOUD]').helpGroup('OpenStack options:'),
-  );
-  for (const f of OS_FLAGS) {
-    const env = f.env ? ` [${f.env}]` : '';
-    program.addOption(
-      new Option(`--os-${f.flag} <value>`, `${f.help}${env}`).helpGroup('OpenStack options:'),
-    );
-  }
-  program.addOption(
-    new Option(
-      '--os-insecure',
-      "do not verify the APIs' TLS certificates (as openstack --insecure)",
-    ).helpGroup('OpenStack options:'),
-  );
-  program.addOption(
-    new Option('--no-token-cache', 'neither read nor write the Keystone token cache').helpGroup(
-      'OpenStack options:',
-    ),
-  );
+  const add = (flags: string, description: string) =>
+    program.addOption(program.createOption(flags, description).helpGroup(GROUP));
+  add('--os-cloud <name>', 'cloud in clouds.yaml [OS_CLOUD]');
+  for (const f of OS_FLAGS) add(`--os-${f.flag} <value>`, `${f.help}${f.env ? ` [${f.env}]` : ''}`);
+  add('--os-insecure', "do not verify the APIs' TLS certificates (as openstack --insecure)");
+  add('--no-token-cache', 'neither read nor write the Keystone token cache');
   return program;
 }
 

@@ -19,7 +19,7 @@ export interface CachedToken extends KeystoneToken {
 export function cacheDir(ctx: Pick<Context, 'env' | 'homedir'>): string {
   const xdg = ctx.env.XDG_CACHE_HOME;
   // the XDG spec: a relative path is invalid and ignored
-  const base = xdg && xdg.startsWith('/') ? xdg : `${ctx.homedir}/.cache`;
+  const base = xdg?.startsWith('/') ? xdg : `${ctx.homedir}/.cache`;
   return `${base.replace(/\/+$/, '')}/osmeta`;
 }
 

@@ -1,0 +1,349 @@
+import { isIP } from 'node:net';
+import type { Context } from '../context.js';
+import { OsmetaError, operationalError, usageError } from '../errors.js';
+import { resolveSecret, type SecretOptions } from '../secrets.js';
+import { isUuid, signInstanceId } from '../signature.js';
+import { loadCloud, type ResolvedCloud } from './config.js';
+import { HttpClient, type TlsOptions } from './http.js';
+import {
+  type DocumentRef,
+  explainFailure,
+  fetchMetadata,
+  METADATA_PORT,
+  type MetadataResponse,
+  type MetadataTarget,
+  OPENSTACK_DOCUMENTS,
+  resolveDocument,
+  validateVersion,
+} from './metadata.js';
+import { listPorts } from './neutron.js';
+import { findServer, firstFixedIPv4 } from './nova.js';
+import type { OpenStackFlags } from './options.js';
+import { createSession, type Session } from './session.js';
+
+// osmeta get: find the server (or take --project-id), sign its ID, ask nova's metadata API (or the
+// agent's socket) for one document or all of them, and explain any failure.
+
+export const METADATA_URL_ENV = 'OSMETA_METADATA_URL';
+export const LOCAL_METADATA_URL = `http://127.0.0.1:${METADATA_PORT}`;
+
+export interface GetOptions extends SecretOptions {
+  server: string;
+  document?: string;
+  projectId?: string;
+  forwardedFor?: string;
+  metadataUrl?: string;
+  metadataCacert?: string;
+  metadataCert?: string;
+  metadataKey?: string;
+  metadataInsecure?: boolean;
+  metadataVersion: string;
+  ec2?: boolean;
+  all?: boolean;
+  allProjects?: boolean;
+  viaSocket?: string;
+  networkId?: string;
+  routerId?: string;
+  os: OpenStackFlags;
+  /** seconds */
+  timeout: number;
+}
+
+export interface ServerSummary {
+  id: string;
+  name: string | null;
+  projectId: string | null;
+  status: string | null;
+}
+
+export interface FetchedDocument {
+  name: string;
+  url: string;
+  status: number;
+  durationMs: number;
+  requestId?: string;
+  contentType: string;
+  /** absent when nova said 404 (--all) */
+  body?: Buffer;
+}
+
+export interface GetResult {
+  server: ServerSummary;
+  via: 'nova' | 'socket';
+  /** the metadata API's base URL, or the socket path */
+  endpoint: string;
+  /** one document (or a listing) */
+  document?: FetchedDocument & { listing: boolean; kind: DocumentRef['kind'] };
+  /** --all */
+  documents?: FetchedDocument[];
+  warnings: string[];
+}
+
+export function validateGetOptions(o: GetOptions): void {
+  const conflict = (a: string, b: string) =>
+    usageError('CONFLICTING_OPTIONS', `${a} and ${b} cannot be used together`);
+  if (o.all && o.document !== undefined) {
+    throw usageError('CONFLICTING_OPTIONS', '--all fetches every document: give no document with it');
+  }
+  if (o.all && o.ec2) throw conflict('--all', '--ec2');
+  if (o.projectId !== undefined && o.viaSocket !== undefined) {
+    throw usageError('CONFLICTING_OPTIONS', '--project-id and --via-socket cannot be used together', {
+      hint: 'through the socket the agent finds the project itself',
+    });
+  }
+  if (o.projectId !== undefined && o.allProjects) throw conflict('--project-id', '--all-projects');
+  if (o.networkId !== undefined && o.routerId !== undefined) throw conflict('--network-id', '--router-id');
+  if ((o.networkId !== undefined || o.routerId !== undefined) && o.viaSocket === undefined) {
+    throw usageError(
+      'CONFLICTING_OPTIONS',
+      `${o.networkId !== undefined ? '--network-id' : '--router-id'} needs --via-socket`,
+    );
+  }
+  if (o.projectId !== undefined && !isUuid(o.server)) {
+    throw usageError('INVALID_UUID', `'${o.server}' is not an instance UUID`, {
+      hint: 'with --project-id, give the server by ID: osmeta does not ask nova for names then',
+    });
+  }
+  if (o.projectId !== undefined && !/^[0-9A-Za-z_-]{1,64}$/.test(o.projectId)) {
+    throw usageError('INVALID_PROJECT_ID', `'${o.projectId}' is not a project ID`);
+  }
+  if (o.forwardedFor !== undefined && isIP(o.forwardedFor) === 0) {
+    throw usageError('INVALID_IP', `--forwarded-for takes an IP address, not '${o.forwardedFor}'`);
+  }
+  if (o.metadataUrl !== undefined) checkUrl(o.metadataUrl, '--metadata-url', true);
+  if (o.metadataKey !== undefined && o.metadataCert === undefined) {
+    throw usageError('CONFLICTING_OPTIONS', '--metadata-key needs --metadata-cert');
+  }
+  validateVersion(o.metadataVersion);
+}
+
+function checkUrl(value: string, where: string, usage: boolean): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    const msg = `${where} must be an http:// or https:// URL, not '${value}'`;
+    throw usage ? usageError('INVALID_URL', msg) : operationalError('INVALID_URL', msg);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function hostPort(endpoint: string): string | undefined {
+  try {
+    return `http://${new URL(endpoint).hostname}:${METADATA_PORT}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** --metadata-url > OSMETA_METADATA_URL > metadata_url in clouds.yaml > compute endpoint's host:8775 > 127.0.0.1:8775 */
+export function metadataBaseUrl(
+  o: Pick<GetOptions, 'metadataUrl'>,
+  ctx: Pick<Context, 'env'>,
+  cloud: ResolvedCloud | undefined,
+  session: Session | undefined,
+): { url: string; source: string } {
+  if (o.metadataUrl !== undefined)
+    return { url: checkUrl(o.metadataUrl, '--metadata-url', true), source: '--metadata-url' };
+  const env = ctx.env[METADATA_URL_ENV];
+  if (env !== undefined && env !== '')
+    return { url: checkUrl(env, METADATA_URL_ENV, false), source: METADATA_URL_ENV };
+  const fromCloud = cloud?.config.metadata_url;
+  if (typeof fromCloud === 'string' && fromCloud !== '') {
+    return {
+      url: checkUrl(fromCloud, `metadata_url of cloud '${cloud?.name}'`, false),
+      source: 'clouds.yaml metadata_url',
+    };
+  }
+  if (session) {
+    const url = hostPort(session.endpoint('compute'));
+    if (url) return { url, source: 'the compute endpoint' };
+  }
+  const override = cloud?.config.compute_endpoint_override;
+  if (typeof override === 'string' && hostPort(override)) {
+    return { url: hostPort(override)!, source: 'compute_endpoint_override' };
+  }
+  return { url: LOCAL_METADATA_URL, source: 'the default' };
+}
+
+export function metadataTls(o: GetOptions, cloud: ResolvedCloud | undefined): TlsOptions {
+  const tls: TlsOptions = { ...(cloud?.tls ?? {}) };
+  if (o.metadataCacert !== undefined) {
+    tls.cacert = o.metadataCacert;
+    tls.insecure = false;
+  }
+  if (o.metadataCert !== undefined) {
+    tls.cert = o.metadataCert;
+    if (o.metadataKey !== undefined) tls.key = o.metadataKey;
+    else delete tls.key;
+  }
+  if (o.metadataInsecure) tls.insecure = true;
+  return tls;
+}
+
+async function cloudForProjectIdMode(
+  ctx: Context,
+  o: GetOptions,
+  warnings: string[],
+): Promise<ResolvedCloud | undefined> {
+  try {
+    const cloud = await loadCloud(ctx, o.os);
+    warnings.push(...cloud.warnings);
+    return cloud.configured ? cloud : undefined;
+  } catch (err) {
+    if (!(err instanceof OsmetaError)) throw err;
+    warnings.push(`ignoring the cloud configuration (--project-id needs none): ${err.message}`);
+    return undefined;
+  }
+}
+
+export async function getMetadata(o: GetOptions, ctx: Context): Promise<GetResult> {
+  validateGetOptions(o);
+  const doc = o.all
+    ? undefined
+    : resolveDocument(o.document, { ec2: o.ec2 === true, version: o.metadataVersion });
+  const http = new HttpClient(ctx, { timeout: o.timeout });
+  try {
+    const warnings: string[] = [];
+    let session: Session | undefined;
+    const needSession = async (): Promise<Session> => {
+      if (session) return session;
+      session = await createSession(ctx, { timeout: o.timeout, flags: o.os, http });
+      warnings.push(...session.cloud.warnings);
+      return session;
+    };
+
+    let target: MetadataTarget;
+    let server: ServerSummary;
+    let endpoint: string;
+    if (o.viaSocket !== undefined) {
+      let forwardedFor = o.forwardedFor;
+      let networkId = o.networkId;
+      const routerId = o.routerId;
+      if (
+        forwardedFor !== undefined &&
+        (networkId !== undefined || routerId !== undefined) &&
+        isUuid(o.server)
+      ) {
+        server = { id: o.server.toLowerCase(), name: null, projectId: null, status: null };
+      } else {
+        const s = await needSession();
+        const found = await findServer(s, o.server, { allProjects: o.allProjects === true });
+        server = { id: found.id, name: found.name, projectId: found.projectId, status: found.status };
+        forwardedFor ??= firstFixedIPv4(found);
+        if (forwardedFor === undefined) {
+          throw operationalError('NO_FIXED_IP', `server ${found.id} has no fixed IPv4 address to ask as`, {
+            hint: 'give the address with --forwarded-for',
+          });
+        }
+        if (networkId === undefined && routerId === undefined) {
+          const ip = forwardedFor;
+          const ports = await listPorts(s, { deviceId: found.id });
+          const port = ports.find((p) => p.fixedIps.some((f) => f.ipAddress === ip));
+          if (!port) {
+            throw operationalError('PORT_NOT_FOUND', `no port of server ${found.id} has the fixed IP ${ip}`, {
+              hint: `ports: ${ports.map((p) => `${p.id} (${p.fixedIps.map((f) => f.ipAddress).join(', ')})`).join('; ') || 'none'}`,
+            });
+          }
+          networkId = port.networkId;
+        }
+      }
+      target = {
+        via: 'socket',
+        socketPath: o.viaSocket,
+        forwardedFor,
+        ...(routerId !== undefined ? { routerId } : { networkId: networkId ?? '' }),
+      };
+      endpoint = o.viaSocket;
+    } else {
+      const secret = await resolveSecret(o, ctx);
+      warnings.push(...secret.warnings);
+      let cloud: ResolvedCloud | undefined;
+      let forwardedFor = o.forwardedFor;
+      if (o.projectId !== undefined) {
+        // the agent sends nova's lower-case form of the ID
+        server = { id: o.server.toLowerCase(), name: null, projectId: o.projectId, status: null };
+        cloud = await cloudForProjectIdMode(ctx, o, warnings);
+      } else {
+        const s = await needSession();
+        cloud = s.cloud;
+        const found = await findServer(s, o.server, { allProjects: o.allProjects === true });
+        server = { id: found.id, name: found.name, projectId: found.projectId, status: found.status };
+        forwardedFor ??= firstFixedIPv4(found);
+      }
+      const base = metadataBaseUrl(o, ctx, cloud, session);
+      ctx.debug(`metadata API: ${base.url} (from ${base.source})`);
+      target = {
+        via: 'nova',
+        baseUrl: base.url,
+        tls: metadataTls(o, cloud),
+        instanceId: server.id,
+        projectId: server.projectId!,
+        signature: signInstanceId(secret.value, server.id),
+        ...(forwardedFor === undefined ? {} : { forwardedFor }),
+      };
+      endpoint = base.url;
+    }
+
+    const explainCtx = (d: DocumentRef) => ({ http, target, doc: d, now: () => ctx.now() });
+    if (doc) {
+      const res = await fetchMetadata(http, target, doc.path);
+      if (res.status !== 200) throw await explainFailure(explainCtx(doc), res);
+      if (target.via === 'socket' && doc.name === 'meta_data.json')
+        checkAnsweringInstance(res, server, target.forwardedFor, warnings);
+      return {
+        server,
+        via: target.via,
+        endpoint,
+        document: { ...fetched(doc.name, res, true), listing: doc.listing, kind: doc.kind },
+        warnings,
+      };
+    }
+    const refs = OPENSTACK_DOCUMENTS.map((name) => resolveDocument(name, { version: o.metadataVersion }));
+    const answers = await Promise.all(refs.map((r) => fetchMetadata(http, target, r.path)));
+    const documents: FetchedDocument[] = [];
+    for (const [i, res] of answers.entries()) {
+      const ref = refs[i]!;
+      const absentOk = res.status === 404 && ref.name !== 'meta_data.json';
+      if (res.status !== 200 && !absentOk) throw await explainFailure(explainCtx(ref), res);
+      documents.push(fetched(ref.name, res, res.status === 200));
+    }
+    return { server, via: target.via, endpoint, documents, warnings };
+  } finally {
+    await http.close();
+  }
+}
+
+function fetched(name: string, res: MetadataResponse, withBody: boolean): FetchedDocument {
+  return {
+    name,
+    url: res.url,
+    status: res.status,
+    durationMs: res.durationMs,
+    contentType: res.contentType,
+    ...(res.requestId === undefined ? {} : { requestId: res.requestId }),
+    ...(withBody ? { body: res.body } : {}),
+  };
+}
+
+/** Through the agent, the port decides the instance: say so when it is another one. */
+function checkAnsweringInstance(
+  res: MetadataResponse,
+  server: ServerSummary,
+  ip: string,
+  warnings: string[],
+): void {
+  try {
+    const uuid = (JSON.parse(res.body.toString('utf8')) as { uuid?: unknown }).uuid;
+    if (typeof uuid === 'string' && uuid !== server.id) {
+      warnings.push(
+        `the agent answered for instance ${uuid}, not ${server.id}: ${ip} is another instance's fixed IP on that network`,
+      );
+    }
+  } catch {
+    // not JSON: nothing to compare
+  }
+}
