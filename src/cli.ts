@@ -3,6 +3,7 @@ import { registerGet } from './commands/get.js';
 import { registerSecret } from './commands/secret.js';
 import { applyGlobalOptions, debugRequested, GLOBAL_OPTIONS, takeExitCode } from './commands/shared.js';
 import { registerSign, SIGN_COMMAND, signAction } from './commands/sign.js';
+import { registerSmoke } from './commands/smoke.js';
 import { addOptions, fastParse } from './commands/spec.js';
 import type { Context } from './context.js';
 import { ExitCode, OsmetaError, usageError } from './errors.js';
@@ -49,6 +50,7 @@ export async function buildProgram(ctx: Context): Promise<Command> {
   registerSign(program, ctx);
   registerSecret(program, ctx);
   registerGet(program, ctx);
+  registerSmoke(program, ctx);
   return program;
 }
 
