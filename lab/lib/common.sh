@@ -16,7 +16,7 @@ FAULTS=$S/faults
 PRISTINE=$S/pristine
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-T0=${T0:-$(date +%s)}
+T0=${LAB_T0:-$(date +%s)}
 
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 say() { printf '[%3ds] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }

@@ -83,7 +83,7 @@ haproxy_pid() {  # the running proxy of network UUID (neutron: the pid's cmdline
   printf '%s\n' "$pid"
 }
 
-render_haproxy() {  # render_haproxy UUID TAP [SOCKET]
+render_haproxy() {  # render_haproxy [--socket PATH] UUID:TAP ...
   LAB_STATE_DIR=$S "$PY" "$LAB_LIB/haproxy_cfg.py" "$@" >/dev/null
 }
 
@@ -92,7 +92,7 @@ start_haproxy() {
   local uuid=$1 ns=$2 tap=$3 pidf conf
   pidf=$(haproxy_pidfile_of "$uuid"); conf=$(haproxy_conf_of "$uuid")
   haproxy_pid "$uuid" >/dev/null && return 0
-  [ -s "$conf" ] || render_haproxy "$uuid" "$tap"
+  [ -s "$conf" ] || render_haproxy "$uuid:$tap"
   mkdir -p "$(dirname "$pidf")"
   rm -f "$pidf"
   wait_for 15 "fe80::a9fe:a9fe on $tap to pass DAD" v6_ready "$ns" "$tap" fe80::a9fe:a9fe
@@ -138,7 +138,7 @@ add_scale_netns() {  # one qdhcp-<uuid> with a real haproxy; veth with both ends
   ip -n "$ns" addr add fe80::a9fe:a9fe/64 dev "$tap" nodad
   ip -n "$ns" link set "${tap/tap/ns-}" up
   ip -n "$ns" link set "$tap" up
-  render_haproxy "$uuid" "$tap"
+  render_haproxy "$uuid:$tap"
   start_haproxy "$uuid" "$ns" "$tap"
 }
 

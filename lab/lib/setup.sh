@@ -196,14 +196,17 @@ wait_svcs() { local s; for s in "$@"; do ensure_svc "$s"; done; }
 
 # haproxy configs are re-rendered from neutron's template; a changed one means a restart
 start_rendered_proxies() {
-  local key uuid conf old
+  local key uuid
+  declare -A old=()
   for key in demo alt; do
     uuid=$(net_field "$key" id)
-    conf=$(haproxy_conf_of "$uuid")
-    old=$(cat "$conf" 2>/dev/null || true)
-    render_haproxy "$uuid" "$(tap_of "$key")"
-    if [ "$old" != "$(cat "$conf")" ] && haproxy_pid "$uuid" >/dev/null; then
-      say "haproxy config of $key changed: restarting it"
+    old[$key]=$(cat "$(haproxy_conf_of "$uuid")" 2>/dev/null || true)
+  done
+  render_haproxy "$(net_field demo id):$(tap_of demo)" "$(net_field alt id):$(tap_of alt)"
+  for key in demo alt; do
+    uuid=$(net_field "$key" id)
+    if [ "${old[$key]}" != "$(cat "$(haproxy_conf_of "$uuid")")" ] && haproxy_pid "$uuid" >/dev/null; then
+      say "haproxy config of $(net_field "$key" name) changed: restarting it"
       stop_haproxy "$uuid"
     fi
   done
@@ -215,6 +218,12 @@ guest_probe() {  # guest_probe vm1: the guest reads its own meta_data.json
   body=$(ip netns exec "$ns" curl -s -m 10 http://169.254.169.254/openstack/latest/meta_data.json) || return 1
   [ "$(printf '%s' "$body" | jq -r .uuid 2>/dev/null)" = "$want" ]
 }
+
+guest_probes() { guest_probe vm1 && guest_probe vm2; }
+
+# steps whose results live in the databases: done once, redone only after a purge
+step_done() { [ -f "$S/.done-$1" ] && [ -s "$IDS" ]; }
+mark_done() { touch "$S/.done-$1"; }
 
 lab_healthy() {
   local s ns
