@@ -5,6 +5,7 @@ import { applyGlobalOptions, debugRequested, GLOBAL_OPTIONS, takeExitCode } from
 import { registerSign, SIGN_COMMAND, signAction } from './commands/sign.js';
 import { registerSmoke } from './commands/smoke.js';
 import { addOptions, fastParse } from './commands/spec.js';
+import { registerTrace } from './commands/trace.js';
 import type { Context } from './context.js';
 import { ExitCode, OsmetaError, usageError } from './errors.js';
 import { addOpenStackOptions } from './openstack/options.js';
@@ -51,6 +52,7 @@ export async function buildProgram(ctx: Context): Promise<Command> {
   registerSecret(program, ctx);
   registerGet(program, ctx);
   registerSmoke(program, ctx);
+  registerTrace(program, ctx);
   return program;
 }
 

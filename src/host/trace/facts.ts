@@ -119,7 +119,7 @@ export function statePathFor(facts: NodeFacts, ns: MetadataNamespace, option?: s
   const spawner = facts.spawners.find((s) => s.program === spawnerProgram);
   const agent = agentFor(facts, ns.kind);
   for (const s of [spawner, agent]) {
-    if (s && s.config.files.some((f) => f.sections.get('DEFAULT')?.has('state_path')))
+    if (s?.config.files.some((f) => f.sections.get('DEFAULT')?.has('state_path')))
       return s.settings.statePath;
   }
   return DEFAULT_STATE_PATH;

@@ -1,0 +1,20 @@
+import type { Diagnosis, Hop } from './types.js';
+
+/**
+ * The root cause: the first failing hop, unless another failing hop explains it (a stale socket
+ * when the agent is down, haproxy's 503 when the socket is broken, a relayed 403 that the direct
+ * signed request to nova confirms …).
+ */
+export function diagnose(hops: readonly Hop[]): Diagnosis | null {
+  const byName = new Map(hops.map((h) => [h.name, h]));
+  let cur = hops.find((h) => h.status === 'fail');
+  if (!cur) return null;
+  const seen = new Set<string>();
+  while (cur.consequenceOf && !seen.has(cur.name)) {
+    seen.add(cur.name);
+    const next = byName.get(cur.consequenceOf);
+    if (next?.status !== 'fail') break;
+    cur = next;
+  }
+  return { hop: cur.name, cause: cur.cause ?? cur.detail, fix: cur.fix ?? '' };
+}

@@ -1,0 +1,536 @@
+import type { Stats } from 'node:fs';
+import type { Context } from '../../context.js';
+import { type HaproxyConfig, parseHaproxyConfig, serverSocketPath } from '../haproxy-config.js';
+import {
+  findMetadataFilter,
+  findMetadataRedirect,
+  METADATA_V4,
+  METADATA_V6,
+  parseIptablesSave,
+} from '../iptables.js';
+import {
+  findAddress,
+  KIND_AGENT,
+  type MetadataNamespace,
+  type NetInterface,
+  namespaceInode,
+  parseIpAddrJson,
+} from '../netns.js';
+import { fsReason } from '../oslo-config.js';
+import {
+  holdersOfSocket,
+  isAlive,
+  type ProcessInfo,
+  readProcText,
+  readStatus,
+  runsProgram,
+} from '../proc.js';
+import { listensOn, parseProcNetTcp } from '../proc-net.js';
+import { type Credentials, mayAccess, modeString, octalMode } from '../users.js';
+import { type NodeFacts, run } from './facts.js';
+import type { Hop, HopName } from './types.js';
+
+// The passive hops: what /proc, the namespace and the files on disk say. Nothing is changed.
+
+export function hop(name: HopName, target: string, started: number, now: number): Hop {
+  return { name, target, status: 'ok', detail: '', durationMs: now - started, evidence: {} };
+}
+
+export function fail(h: Hop, detail: string, cause: string, fix: string): Hop {
+  h.status = 'fail';
+  h.detail = detail;
+  h.cause = cause;
+  h.fix = fix;
+  return h;
+}
+
+export function skip(h: Hop, detail: string): Hop {
+  h.status = 'skip';
+  h.detail = detail;
+  return h;
+}
+
+const SPAWNER_FIX: Record<MetadataNamespace['kind'], string> = {
+  qdhcp: 'check neutron-dhcp-agent on this node (openstack network agent list --network <id>) and its log',
+  qrouter: 'check neutron-l3-agent on this node (openstack network agent list --router <id>) and its log',
+  ovnmeta:
+    'check neutron-ovn-metadata-agent and its log: it provisions the namespace when a port of the network is bound to this chassis',
+};
+
+// ---- namespace ----------------------------------------------------------------------------------
+
+export interface NamespaceFacts {
+  exists: boolean;
+  inode?: number;
+  interfaces?: NetInterface[];
+  /** qrouter: the port the nat REDIRECT sends 80 to */
+  redirectPort?: number;
+}
+
+export async function namespaceHop(
+  ctx: Context,
+  ns: MetadataNamespace,
+  facts: NodeFacts,
+  timeoutMs: number,
+): Promise<{ hop: Hop; ns: NamespaceFacts }> {
+  const t0 = ctx.clock();
+  const h = hop('namespace', ns.name, t0, t0);
+  const done = (n: NamespaceFacts) => {
+    h.durationMs = ctx.clock() - t0;
+    return { hop: h, ns: n };
+  };
+  const inode = await namespaceInode(ctx.fs, ns.name);
+  h.evidence = { kind: ns.kind, id: ns.id, agent: KIND_AGENT[ns.kind], exists: inode !== undefined };
+  if (inode === undefined) {
+    fail(
+      h,
+      `${ns.name} does not exist on this node`,
+      `there is no ${ns.name} on this node: the ${KIND_AGENT[ns.kind]} here does not serve ${ns.kind === 'qrouter' ? 'router' : 'network'} ${ns.id}`,
+      SPAWNER_FIX[ns.kind].replace('<id>', ns.id),
+    );
+    return done({ exists: false });
+  }
+  h.evidence.inode = inode;
+  if (ns.kind === 'qrouter') return done(await qrouterRules(ctx, ns, h, inode, facts, timeoutMs));
+
+  const r = await run(ctx, 'ip', ['-j', '-n', ns.name, 'addr', 'show'], timeoutMs);
+  if (r.code !== 0) {
+    fail(
+      h,
+      `cannot list the addresses in ${ns.name}: ${firstLine(r.stderr) || `ip exited ${r.code}`}`,
+      `ip -n ${ns.name} addr failed: ${firstLine(r.stderr) || `exit ${r.code}`}`,
+      'run trace as root on the node that hosts the namespace (iproute2 needed)',
+    );
+    return done({ exists: true, inode });
+  }
+  const ifaces = parseIpAddrJson(r.stdout);
+  const addrs = ifaces.flatMap((i) => i.addresses.map((a) => `${a.local}/${a.prefixlen} on ${i.ifname}`));
+  h.evidence.addresses = addrs;
+  const v4 = findAddress(ifaces, METADATA_V4);
+  const needV6 = ns.kind === 'qdhcp' && facts.hostIpv6;
+  const v6 = findAddress(ifaces, METADATA_V6);
+  h.evidence.hostIpv6 = facts.hostIpv6;
+  const nsFacts: NamespaceFacts = { exists: true, inode, interfaces: ifaces };
+  if (!v4) {
+    fail(
+      h,
+      `${METADATA_V4} is not configured in ${ns.name}`,
+      `${METADATA_V4} is not configured on any interface of ${ns.name}: haproxy cannot bind it and guests get no answer`,
+      ns.kind === 'qdhcp'
+        ? 'the DHCP agent adds it only with enable_isolated_metadata or force_metadata in dhcp_agent.ini; restart neutron-dhcp-agent after fixing'
+        : SPAWNER_FIX.ovnmeta,
+    );
+    return done(nsFacts);
+  }
+  if (!v4.iface.up) {
+    fail(
+      h,
+      `${v4.iface.ifname} (${METADATA_V4}) is down`,
+      `the interface carrying ${METADATA_V4} in ${ns.name} (${v4.iface.ifname}) is down`,
+      SPAWNER_FIX[ns.kind].replace('<id>', ns.id),
+    );
+    return done(nsFacts);
+  }
+  if (needV6 && (!v6 || v6.address.dadfailed || v6.address.tentative)) {
+    const state = !v6
+      ? 'missing'
+      : v6.address.dadfailed
+        ? 'failed duplicate address detection'
+        : 'still tentative';
+    fail(
+      h,
+      `${METADATA_V6} is ${state} in ${ns.name}`,
+      `${METADATA_V6} is ${state} in ${ns.name} while the host has IPv6: neutron 21.0.0 spawns no metadata proxy at all until it is ready (a DAD failure often means two DHCP agents on the network)`,
+      'check for a second DHCP port answering for fe80::a9fe:a9fe, then restart neutron-dhcp-agent',
+    );
+    return done(nsFacts);
+  }
+  const on = [v4, ...(v6 && needV6 ? [v6] : [])].map((a) => a.address.local);
+  h.detail = `${on.join(', ')} on ${v4.iface.ifname}`;
+  return done(nsFacts);
+}
+
+async function qrouterRules(
+  ctx: Context,
+  ns: MetadataNamespace,
+  h: Hop,
+  inode: number,
+  facts: NodeFacts,
+  timeoutMs: number,
+): Promise<NamespaceFacts> {
+  const r = await run(ctx, 'ip', ['netns', 'exec', ns.name, 'iptables-save'], timeoutMs);
+  if (r.code !== 0) {
+    fail(
+      h,
+      `cannot read the iptables rules of ${ns.name}`,
+      `iptables-save in ${ns.name} failed: ${firstLine(r.stderr) || `exit ${r.code}`}`,
+      'run trace as root; iptables must be installed on the network node',
+    );
+    return { exists: true, inode };
+  }
+  const dump = parseIptablesSave(r.stdout);
+  const redirect = findMetadataRedirect(dump);
+  if (!redirect) {
+    fail(
+      h,
+      `no nat REDIRECT of ${METADATA_V4}:80 in ${ns.name}`,
+      `the nat rule that sends ${METADATA_V4}:80 to the proxy (REDIRECT --to-ports 9697) is missing in ${ns.name}: guests time out`,
+      'the L3 agent installs it with enable_metadata_proxy = True (l3_agent.ini); restart neutron-l3-agent to resync the router',
+    );
+    return { exists: true, inode };
+  }
+  const filter = findMetadataFilter(dump, redirect.toPort);
+  h.evidence.redirect = redirect.rule;
+  h.evidence.filterAccept = filter.accept ?? null;
+  if (facts.hostIpv6) {
+    const r6 = await run(ctx, 'ip', ['netns', 'exec', ns.name, 'ip6tables-save', '-t', 'nat'], timeoutMs);
+    h.evidence.redirectV6 =
+      r6.code === 0 ? (findMetadataRedirect(parseIptablesSave(r6.stdout), 6)?.rule ?? null) : null;
+  }
+  h.detail = `nat REDIRECT ${METADATA_V4}:80 → ${redirect.toPort}`;
+  return { exists: true, inode, redirectPort: redirect.toPort };
+}
+
+// ---- haproxy ------------------------------------------------------------------------------------
+
+export interface HaproxyFacts {
+  pid?: number;
+  confPath: string;
+  config?: HaproxyConfig;
+  /** who haproxy runs as (for the socket's permission check) */
+  credentials?: Credentials & { user: string };
+  socketPath?: string;
+}
+
+export async function haproxyHop(
+  ctx: Context,
+  ns: MetadataNamespace,
+  nsFacts: NamespaceFacts,
+  facts: NodeFacts,
+  statePath: string,
+): Promise<{ hop: Hop; haproxy: HaproxyFacts }> {
+  const t0 = ctx.clock();
+  const dir = ns.kind === 'ovnmeta' ? 'ovn-metadata-proxy' : 'ns-metadata-proxy';
+  const expectedConf = `${statePath}/${dir}/${ns.id}.conf`;
+  const h = hop('haproxy', ns.name, t0, t0);
+  const hf: HaproxyFacts = { confPath: expectedConf };
+  const done = () => {
+    h.durationMs = ctx.clock() - t0;
+    return { hop: h, haproxy: hf };
+  };
+  if (!nsFacts.exists || nsFacts.inode === undefined) {
+    skip(h, 'no namespace');
+    return done();
+  }
+  const inNs = (facts.byNetns.get(`net:[${nsFacts.inode}]`) ?? []).filter((p) => runsProgram(p, 'haproxy'));
+  const running = inNs.find((p) => confArg(p) !== undefined) ?? inNs[0];
+  if (running) hf.confPath = confArg(running) ?? expectedConf;
+
+  const confText = await readProcText(ctx.fs, hf.confPath);
+  if (confText !== undefined) hf.config = parseHaproxyConfig(confText, hf.confPath);
+  const pidFile = hf.config?.pidfile ?? `${statePath}/external/pids/${ns.id}.pid.haproxy`;
+  const pidText = await readProcText(ctx.fs, pidFile);
+  const filePid = pidText === undefined ? undefined : Number.parseInt(pidText.trim(), 10);
+  h.evidence = {
+    pid: running?.pid ?? null,
+    config: hf.confPath,
+    configExists: confText !== undefined,
+    pidFile,
+    pidFilePid: filePid === undefined || Number.isNaN(filePid) ? null : filePid,
+  };
+
+  if (!running) {
+    const alive = filePid !== undefined && !Number.isNaN(filePid) && (await isAlive(ctx.fs, filePid));
+    const byHand =
+      confText === undefined ? '' : `; by hand: ip netns exec ${ns.name} haproxy -f ${hf.confPath}`;
+    const respawn =
+      ns.kind === 'ovnmeta'
+        ? `the OVN metadata agent respawns it on its next sync (restart neutron-ovn-metadata-agent)${byHand}`
+        : `the ${KIND_AGENT[ns.kind]} respawns dead proxies every check_child_processes_interval (60 s) with check_child_processes_action = respawn, else restart ${ns.kind === 'qdhcp' ? 'neutron-dhcp-agent' : 'neutron-l3-agent'}${byHand}`;
+    let cause: string;
+    if (filePid !== undefined && !Number.isNaN(filePid)) {
+      cause = alive
+        ? `no haproxy runs in ${ns.name}: the pid file ${pidFile} names pid ${filePid}, which is not a haproxy in this namespace`
+        : `haproxy is dead in ${ns.name}: the pid file ${pidFile} names pid ${filePid}, which is not running (guests get connection refused)`;
+    } else if (confText !== undefined) {
+      cause = `no haproxy runs in ${ns.name} and there is no pid file ${pidFile}: it was never started or died before writing it (haproxy missing from PATH?)`;
+    } else {
+      cause =
+        ns.kind === 'qdhcp'
+          ? `no metadata proxy is set up in ${ns.name} (no ${hf.confPath}): the DHCP agent spawns one only for isolated subnets with enable_isolated_metadata, or with force_metadata; on a router-attached network the guest's metadata goes through qrouter-<router> instead`
+          : `no metadata proxy is set up in ${ns.name} (no ${hf.confPath})`;
+    }
+    fail(h, 'no haproxy process in the namespace', cause, respawn);
+    return done();
+  }
+
+  hf.pid = running.pid;
+  const status = await readStatus(ctx.fs, running.pid);
+  if (status) {
+    const uid = status.uids[1] ?? status.uids[0] ?? -1;
+    const gid = status.gids[1] ?? status.gids[0] ?? -1;
+    hf.credentials = { uid, gid, groups: status.groups, user: facts.accounts.userName(uid) };
+    h.evidence.user = facts.accounts.userName(uid);
+    h.evidence.group = facts.accounts.groupName(gid);
+  }
+  const notes: string[] = [];
+  if (filePid !== running.pid) {
+    notes.push(
+      filePid === undefined || Number.isNaN(filePid)
+        ? `no pid file ${pidFile}`
+        : `the pid file names ${filePid}, not ${running.pid}`,
+    );
+  }
+  if (inNs.length > 1) notes.push(`${inNs.length} haproxy processes in the namespace`);
+  if (!hf.config) {
+    fail(
+      h,
+      `pid ${running.pid}, config ${hf.confPath} unreadable`,
+      `haproxy (pid ${running.pid}) runs with ${hf.confPath}, which cannot be read`,
+      'run trace as root; the config lives under the agent state path',
+    );
+    return done();
+  }
+  const cfg = hf.config;
+  hf.socketPath = serverSocketPath(cfg);
+  h.evidence.bind = cfg.binds.map((b) => b.raw);
+  h.evidence.server = cfg.servers[0]?.address ?? null;
+  h.evidence.header = cfg.resource ? `${cfg.resource.header} ${cfg.resource.id}` : null;
+  if (notes.length > 0) h.evidence.notes = notes;
+  const target = `pid ${running.pid}`;
+  h.target = target;
+
+  // the header tells the agent where to look the guest up: it must name this namespace's resource
+  const wantKind = ns.kind === 'qrouter' ? 'router' : ns.kind === 'ovnmeta' ? 'ovn-network' : 'network';
+  if (!cfg.resource) {
+    fail(
+      h,
+      `${target}: sets no network or router header`,
+      `${hf.confPath} sets no X-Neutron-Network-ID/X-Neutron-Router-ID/X-OVN-Network-ID header: the agent cannot find any guest (500)`,
+      `let the ${KIND_AGENT[ns.kind]} rewrite the config (restart it)`,
+    );
+    return done();
+  }
+  if (cfg.resource.id !== ns.id && !(ns.kind === 'qdhcp' && cfg.resource.kind === 'router')) {
+    fail(
+      h,
+      `${target}: ${cfg.resource.header} ${cfg.resource.id} ≠ ${ns.id}`,
+      `${hf.confPath} sets ${cfg.resource.header} ${cfg.resource.id}, not this namespace's ${ns.id}: the agent looks guests up in the wrong ${cfg.resource.kind === 'router' ? 'router' : 'network'} (404)`,
+      `let the ${KIND_AGENT[ns.kind]} rewrite the config (restart it)`,
+    );
+    return done();
+  }
+  if (cfg.resource.kind !== wantKind && !(ns.kind === 'qdhcp' && cfg.resource.kind === 'router')) {
+    fail(
+      h,
+      `${target}: ${cfg.resource.header} in a ${ns.kind} namespace`,
+      `${hf.confPath} sets ${cfg.resource.header}, but a ${ns.kind} namespace is served with ${wantKind === 'router' ? 'X-Neutron-Router-ID' : wantKind === 'ovn-network' ? 'X-OVN-Network-ID' : 'X-Neutron-Network-ID'}`,
+      `let the ${KIND_AGENT[ns.kind]} rewrite the config (restart it)`,
+    );
+    return done();
+  }
+  if (!hf.socketPath) {
+    fail(
+      h,
+      `${target}: no UNIX socket server line`,
+      `${hf.confPath} has no 'server metadata <socket>' line pointing at a UNIX socket`,
+      `let the ${KIND_AGENT[ns.kind]} rewrite the config (restart it)`,
+    );
+    return done();
+  }
+
+  // listening: /proc/<pid>/net/tcp{,6} is the namespace's own table
+  const tables = await Promise.all(
+    ['tcp', 'tcp6'].map((t) => readProcText(ctx.fs, `/proc/${running.pid}/net/${t}`)),
+  );
+  const rows = tables.flatMap((t) => (t === undefined ? [] : parseProcNetTcp(t)));
+  const wantPort = ns.kind === 'qrouter' ? (nsFacts.redirectPort ?? 9697) : 80;
+  const binds = cfg.binds.filter((b) => b.port === wantPort);
+  if (binds.length === 0) {
+    fail(
+      h,
+      `${target}: binds ${cfg.binds.map((b) => b.raw).join(', ') || 'nothing'}, not port ${wantPort}`,
+      `haproxy in ${ns.name} binds ${cfg.binds.map((b) => `${b.host}:${b.port}`).join(', ') || 'nothing'}, but guests arrive on port ${wantPort}${ns.kind === 'qrouter' ? ' (the nat REDIRECT target)' : ''}`,
+      `let the ${KIND_AGENT[ns.kind]} rewrite the config (restart it)`,
+    );
+    return done();
+  }
+  const missing = binds.filter((b) => !listensOn(rows, b.host || '0.0.0.0', b.port));
+  h.evidence.listening = binds.filter((b) => !missing.includes(b)).map((b) => `${b.host}:${b.port}`);
+  if (missing.length > 0) {
+    const what = missing.map((b) => `${b.host}:${b.port}`).join(', ');
+    fail(
+      h,
+      `${target}: not listening on ${what}`,
+      `haproxy (pid ${running.pid}) runs in ${ns.name} but does not listen on ${what}`,
+      `restart the proxy: kill ${running.pid}; the ${KIND_AGENT[ns.kind]} respawns it (check_child_processes_action = respawn)`,
+    );
+    return done();
+  }
+  h.detail = `bind ${binds.map((b) => `${b.host}:${b.port}`).join(', ')}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+  return done();
+}
+
+function confArg(p: ProcessInfo): string | undefined {
+  const i = p.argv.indexOf('-f');
+  return i >= 0 ? p.argv[i + 1] : undefined;
+}
+
+// ---- socket -------------------------------------------------------------------------------------
+
+export interface SocketCheck {
+  /** the path haproxy connects to (its server line), else the agent's */
+  path: string;
+  /** the metadata agent's metadata_proxy_socket, when its config is known */
+  agentPath?: string;
+  agentRunning: boolean;
+  agentPids: number[];
+  /** who connects: haproxy's credentials */
+  client?: Credentials & { user: string };
+  /** every other config naming the socket (DHCP/L3 agents), for the same-path check */
+  others: { who: string; path: string; where?: string }[];
+}
+
+export async function socketHop(ctx: Context, facts: NodeFacts, c: SocketCheck): Promise<Hop> {
+  const t0 = ctx.clock();
+  const h = hop('socket', c.path, t0, t0);
+  const done = () => {
+    h.durationMs = ctx.clock() - t0;
+    return h;
+  };
+  const evidence: Record<string, unknown> = { path: c.path, agentPath: c.agentPath ?? null };
+  h.evidence = evidence;
+  const mismatch = c.agentPath !== undefined && c.agentPath !== c.path;
+  const mismatchCause = `haproxy's server line names ${c.path}, but the metadata agent's metadata_proxy_socket is ${c.agentPath}: haproxy answers 503`;
+  const mismatchFix =
+    'make metadata_proxy_socket the same in metadata_agent.ini and dhcp_agent.ini/l3_agent.ini (or the OVN agent config), then restart the agent that spawns haproxy so it rewrites the config';
+
+  let st: Stats;
+  try {
+    st = (await ctx.fs.lstat(c.path)) as Stats;
+  } catch (err) {
+    evidence.exists = false;
+    if (mismatch) {
+      fail(h, `no socket at ${c.path}`, mismatchCause, mismatchFix);
+      return done();
+    }
+    fail(
+      h,
+      `no socket at ${c.path}`,
+      `${c.path} does not exist (${fsReason(err)}): ${
+        !c.agentRunning
+          ? 'the metadata agent is not running'
+          : c.agentPath === undefined
+            ? 'the metadata agent listens elsewhere'
+            : `the metadata agent (pid ${c.agentPids[0]}) is still starting or failed to bind it`
+      }; haproxy answers 503`,
+      !c.agentRunning
+        ? 'start the metadata agent (it creates the socket at start-up)'
+        : c.agentPath === undefined
+          ? mismatchFix
+          : "read the agent's log; restart it",
+    );
+    if (!c.agentRunning) h.consequenceOf = 'agent';
+    return done();
+  }
+  evidence.exists = true;
+  evidence.mode = octalMode(st.mode);
+  evidence.owner = facts.accounts.userName(st.uid);
+  evidence.group = facts.accounts.groupName(st.gid);
+  const desc = `${modeString(st.mode)} ${evidence.owner}:${evidence.group}`;
+  if (!st.isSocket()) {
+    fail(
+      h,
+      `${c.path} is not a socket (${desc})`,
+      `${c.path} is not a UNIX socket (${desc}): haproxy answers 503`,
+      'remove the file and restart the metadata agent (it unlinks a stale socket but not a regular file in its way)',
+    );
+    return done();
+  }
+  const row = facts.unix.find((r) => r.listening && r.path === c.path);
+  evidence.inode = row?.inode ?? Number(st.ino);
+  if (!row) {
+    if (mismatch) {
+      fail(h, `nothing listens on ${c.path}`, mismatchCause, mismatchFix);
+      return done();
+    }
+    fail(
+      h,
+      `${desc}, nothing listens (stale socket file)`,
+      c.agentRunning
+        ? `nothing listens on ${c.path}, though the metadata agent (pid ${c.agentPids[0]}) runs: it is still starting, or failed to bind (see its log); haproxy answers 503`
+        : `nothing listens on ${c.path}: the socket file is stale, the metadata agent is down; haproxy answers 503`,
+      c.agentRunning
+        ? "read the agent's log; restart it if it does not listen within a minute"
+        : 'start the metadata agent; it replaces the stale file',
+    );
+    if (!c.agentRunning) h.consequenceOf = 'agent';
+    return done();
+  }
+  const holders = await holdersOfSocket(ctx.fs, row.inode, c.agentPids, async () =>
+    facts.processes.map((p) => p.pid),
+  );
+  evidence.listenerPids = holders;
+  const byAgent = holders.some((p) => c.agentPids.includes(p));
+  if (c.client) {
+    const ok = mayAccess(c.client, { uid: st.uid, gid: st.gid, mode: st.mode }, 2);
+    const dirs = await dirsBlocking(ctx, c.path, c.client);
+    evidence.haproxyUser = c.client.user;
+    evidence.haproxyMayConnect = ok && dirs === undefined;
+    if (!ok) {
+      fail(
+        h,
+        `${desc}: haproxy (${c.client.user}) may not connect`,
+        `haproxy runs as ${c.client.user} and may not connect to ${c.path} (${desc}): EACCES, haproxy answers 503`,
+        'run haproxy as the socket owner (metadata_proxy_user/group in the agent configs) or widen metadata_proxy_socket_mode, then restart the metadata agent',
+      );
+      return done();
+    }
+    if (dirs !== undefined) {
+      fail(
+        h,
+        `${dirs} is not searchable by ${c.client.user}`,
+        `haproxy runs as ${c.client.user} and cannot reach ${c.path}: ${dirs} has no search permission for it (EACCES, 503)`,
+        `give ${c.client.user} search permission on ${dirs}`,
+      );
+      return done();
+    }
+  }
+  if (mismatch) {
+    fail(h, `${desc}, but the agent's socket is ${c.agentPath}`, mismatchCause, mismatchFix);
+    return done();
+  }
+  const disagree = c.others.filter((o) => o.path !== (c.agentPath ?? c.path));
+  if (disagree.length > 0) {
+    const o = disagree[0]!;
+    fail(
+      h,
+      `${o.who} names ${o.path}`,
+      `${o.who}'s metadata_proxy_socket${o.where ? ` (${o.where})` : ''} is ${o.path}, not the metadata agent's ${c.agentPath ?? c.path}: the proxies it spawns answer 503`,
+      mismatchFix,
+    );
+    return done();
+  }
+  h.detail = `${desc}, listener pid ${holders.join(', ') || '?'}${byAgent || holders.length === 0 ? '' : ' (not the metadata agent)'}`;
+  return done();
+}
+
+async function dirsBlocking(ctx: Context, path: string, who: Credentials): Promise<string | undefined> {
+  const parts = path.split('/').filter((p) => p !== '');
+  for (let i = 1; i < parts.length; i++) {
+    const dir = `/${parts.slice(0, i).join('/')}`;
+    try {
+      const st = await ctx.fs.stat(dir);
+      if (!mayAccess(who, { uid: st.uid, gid: st.gid, mode: st.mode }, 1)) return dir;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+export const firstLine = (s: string) =>
+  s
+    .split('\n')
+    .find((l) => l.trim() !== '')
+    ?.trim() ?? '';

@@ -1,0 +1,34 @@
+// What trace asks the OpenStack APIs (Neutron ports, nova servers), behind an interface so the
+// node-side logic does not depend on the API client and tests can pass a table.
+
+export interface PortInfo {
+  id: string;
+  networkId: string;
+  projectId: string;
+  deviceId: string;
+  deviceOwner: string;
+  fixedIps: string[];
+}
+
+export interface ServerInfo {
+  id: string;
+  name: string;
+  projectId: string;
+}
+
+export interface OpenStackLookup {
+  /** ports with this fixed IP (on this network, when given) */
+  portsByIp(ip: string, networkId?: string): Promise<PortInfo[]>;
+  portsByDevice(deviceId: string): Promise<PortInfo[]>;
+  portsOnNetwork(networkId: string): Promise<PortInfo[]>;
+  /** a server by name or ID; undefined when there is none */
+  server(nameOrId: string): Promise<ServerInfo | undefined>;
+}
+
+export const ROUTER_INTERFACE_OWNERS = [
+  'network:router_interface',
+  'network:ha_router_replicated_interface',
+  'network:router_interface_distributed',
+];
+
+export const isComputePort = (p: PortInfo) => p.deviceOwner.startsWith('compute:') && p.deviceId !== '';

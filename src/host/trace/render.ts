@@ -1,0 +1,131 @@
+import type { Styles } from '../../io.js';
+import { KIND_AGENT } from '../netns.js';
+import type { Hop, TraceAllResult, TraceResult } from './types.js';
+
+// The human face of a trace: the chain drawn top to bottom, then cause: and fix:.
+
+const PASSIVE = new Set(['namespace', 'haproxy', 'socket', 'agent', 'nova']);
+
+export function mark(h: Hop, s: Styles): string {
+  if (h.status === 'ok') return s.green('✔');
+  if (h.status === 'fail') return s.red('✖');
+  return s.dim('–');
+}
+
+export const ms = (n: number) => `${Math.round(n)} ms`;
+
+function hopLines(h: Hop, s: Styles, last: boolean, width: number): string[] {
+  const name = h.name.padEnd(13);
+  const head = ` ${mark(h, s)} ${s.bold(name)} ${h.target}`;
+  const showMs = h.status !== 'skip' && (!PASSIVE.has(h.name) || h.name === 'nova' || h.durationMs >= 1);
+  const lat = showMs ? ms(h.durationMs) : '';
+  const plainHead = ` x ${name} ${h.target}`;
+  const pad = Math.max(1, width - plainHead.length - lat.length);
+  const lines = [lat ? `${head}${' '.repeat(pad)}${s.dim(lat)}` : head];
+  const bar = last ? ' ' : s.dim('│');
+  if (h.detail) lines.push(` ${bar} ${' '.repeat(13)} ${h.status === 'fail' ? h.detail : s.dim(h.detail)}`);
+  return lines;
+}
+
+export function renderTrace(r: TraceResult, s: Styles, width = 100): string {
+  const w = Math.min(Math.max(width, 60), 120);
+  const out: string[] = [];
+  const what = r.kind === 'qrouter' ? 'router' : 'network';
+  out.push(`${s.bold(r.netns)}  ${s.dim(`(${KIND_AGENT[r.kind]}, ${what} ${r.id})`)}`);
+  const g = r.guest;
+  out.push(
+    g
+      ? ` ${s.cyan('guest')} ${g.ip}${g.name ? ` (${g.name})` : g.instanceId ? ` (${g.instanceId})` : ''}${s.dim(`  from ${guestSource(g.source)}`)}`
+      : ` ${s.cyan('guest')} ${s.dim('none known (give --ip to probe as a guest)')}`,
+  );
+  out.push(` ${s.dim('│')}`);
+  const chain = r.hops.filter((h) => PASSIVE.has(h.name));
+  const probes = r.hops.filter((h) => !PASSIVE.has(h.name));
+  chain.forEach((h, i) => {
+    out.push(...hopLines(h, s, i === chain.length - 1, w));
+  });
+  out.push('');
+  out.push(` ${s.dim('live probes')}`);
+  probes.forEach((h) => {
+    out.push(...hopLines(h, s, true, w));
+  });
+  out.push('');
+  if (r.diagnosis) {
+    out.push(`${s.red('✖')} ${s.bold(r.diagnosis.hop)} is broken`);
+    out.push(`${s.bold('cause:')} ${r.diagnosis.cause}`);
+    if (r.diagnosis.fix) out.push(`${s.bold('fix:')}   ${r.diagnosis.fix}`);
+  } else {
+    const skipped = r.hops.filter((h) => h.status === 'skip').map((h) => h.name);
+    out.push(
+      `${s.green('✔')} every hop is healthy${skipped.length ? s.dim(` (not checked: ${skipped.join(', ')})`) : ''}`,
+    );
+  }
+  return out.join('\n');
+}
+
+function guestSource(src: string): string {
+  return src === 'option'
+    ? '--ip/--server'
+    : src === 'dhcp-host-file'
+      ? "the DHCP agent's host file"
+      : 'Neutron';
+}
+
+export async function renderAll(r: TraceAllResult, s: Styles, width = 100): Promise<string> {
+  if (r.namespaces.length === 0) return 'no metadata namespaces (qdhcp-, qrouter-, ovnmeta-) on this node';
+  const { default: Table } = await import('cli-table3');
+  const table = new Table({
+    head: ['', 'kind', 'id', 'verdict', 'first failing hop'].map((x) => s.dim(x)),
+    chars: {
+      top: '',
+      'top-mid': '',
+      'top-left': '',
+      'top-right': '',
+      bottom: '',
+      'bottom-mid': '',
+      'bottom-left': '',
+      'bottom-right': '',
+      left: '',
+      'left-mid': '',
+      mid: '',
+      'mid-mid': '',
+      right: '',
+      'right-mid': '',
+      middle: '  ',
+    },
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+  });
+  for (const n of r.namespaces) {
+    table.push([
+      n.ok ? s.green('✔') : s.red('✖'),
+      n.kind,
+      n.id,
+      n.ok ? 'ok' : s.red('broken'),
+      n.diagnosis?.hop ?? '',
+    ]);
+  }
+  const out = [table.toString()];
+  const failing = r.namespaces.filter((n) => !n.ok);
+  const broken = failing.length;
+  out.push('');
+  out.push(
+    broken === 0
+      ? `${s.green('✔')} ${r.namespaces.length} namespace${r.namespaces.length === 1 ? '' : 's'}, every hop healthy`
+      : `${s.red('✖')} ${broken} of ${r.namespaces.length} namespaces broken`,
+  );
+  // a shared hop's failure is the same story for every namespace: tell it once
+  const told = new Set<string>();
+  for (const n of failing) {
+    const key = `${n.diagnosis?.hop}|${n.diagnosis?.cause}`;
+    const shared = n.diagnosis && !['namespace', 'haproxy', 'probe-haproxy'].includes(n.diagnosis.hop);
+    if (shared && told.has(key)) continue;
+    told.add(key);
+    const also = shared
+      ? failing.filter((f) => `${f.diagnosis?.hop}|${f.diagnosis?.cause}` === key).length
+      : 1;
+    out.push('');
+    if (also > 1) out.push(s.dim(`(the same for ${also} namespaces)`));
+    out.push(renderTrace(n, s, width));
+  }
+  return out.join('\n');
+}

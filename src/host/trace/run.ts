@@ -1,0 +1,463 @@
+import type { Context } from '../../context.js';
+import { KIND_AGENT, listNamespaceNames, type MetadataNamespace, parseNamespaceName } from '../netns.js';
+import { mapLimit } from '../proc.js';
+import { where } from '../service-config.js';
+import { DHCP_AGENT, L3_AGENT, loadNovaConfig, OVN_METADATA_AGENT } from '../services.js';
+import { diagnose } from './diagnose.js';
+import {
+  type AgentFacts,
+  agentFor,
+  gatherNodeFacts,
+  type NodeFacts,
+  type NovaFacts,
+  statePathFor,
+} from './facts.js';
+import { byIp, hostFileGuests } from './guests.js';
+import {
+  type HaproxyFacts,
+  haproxyHop,
+  hop,
+  type NamespaceFacts,
+  namespaceHop,
+  skip,
+  socketHop,
+} from './hops.js';
+import { isComputePort, type OpenStackLookup, type PortInfo, ROUTER_INTERFACE_OWNERS } from './lookup.js';
+import {
+  type NovaProbeTarget,
+  probeHaproxy,
+  probeNova,
+  probeSocket,
+  resourceHeader,
+  type SocketProbeOutcome,
+} from './probes.js';
+import { agentHop, novaHop } from './service-hops.js';
+import type { Guest, Hop, TraceAllResult, TraceOptions, TraceResult } from './types.js';
+
+export interface TraceDeps {
+  /** the OpenStack API, when credentials are configured; undefined otherwise */
+  openstack?: () => Promise<OpenStackLookup | undefined>;
+}
+
+/** The hops every namespace served by one metadata agent shares. */
+interface Shared {
+  agent: AgentFacts;
+  nova: NovaFacts;
+  agentHop: Hop;
+  novaHop: Promise<Hop>;
+  socketHops: Map<string, Promise<Hop>>;
+}
+
+const MAX_GUEST_TRIES = 3;
+
+/** The agent's config as the running agent reads it (from its command line). */
+const configTrusted = (a: AgentFacts) => a.config.source === 'process' && a.config.files.length > 0;
+
+async function sharedFor(
+  ctx: Context,
+  facts: NodeFacts,
+  kind: MetadataNamespace['kind'],
+  opts: TraceOptions,
+  cache: Map<string, Promise<Shared>>,
+): Promise<Shared> {
+  const agent = agentFor(facts, kind);
+  let p = cache.get(agent.program);
+  if (!p) {
+    p = (async () => {
+      const nova = await loadNovaConfig(ctx.fs, facts.processes, agent.settings.novaPort, opts.novaConfig);
+      return {
+        agent,
+        nova,
+        agentHop: agentHop(ctx, agent, nova),
+        novaHop: novaHop(ctx, agent, nova, opts.probeTimeout * 1000),
+        socketHops: new Map(),
+      };
+    })();
+    cache.set(agent.program, p);
+  }
+  return p;
+}
+
+function socketFor(
+  ctx: Context,
+  facts: NodeFacts,
+  shared: Shared,
+  ns: MetadataNamespace,
+  hf: HaproxyFacts,
+): Promise<Hop> {
+  const agent = shared.agent;
+  // a stopped agent's files are only Debian's defaults: they say nothing about the socket in use
+  const agentKnown = configTrusted(agent);
+  const path = hf.socketPath ?? agent.settings.socket.value;
+  const key = `${path}|${hf.credentials?.uid ?? ''}|${hf.credentials?.gid ?? ''}|${ns.kind}`;
+  let p = shared.socketHops.get(key);
+  if (!p) {
+    const spawner = ns.kind === 'qdhcp' ? DHCP_AGENT : ns.kind === 'qrouter' ? L3_AGENT : OVN_METADATA_AGENT;
+    p = socketHop(ctx, facts, {
+      path,
+      ...(agentKnown ? { agentPath: agent.settings.socket.value } : {}),
+      agentRunning: agent.svc !== undefined,
+      agentPids: agent.svc ? [agent.svc.parent.pid, ...agent.svc.workers.map((w) => w.pid)] : [],
+      ...(hf.credentials ? { client: hf.credentials } : {}),
+      others: facts.spawners
+        .filter((s) => s.program === spawner)
+        .map((s) => ({
+          who: s.program,
+          path: s.settings.socket.value,
+          ...(s.settings.socket.from ? { where: where(s.settings.socket.from) } : {}),
+        })),
+    });
+    shared.socketHops.set(key, p);
+  }
+  return p;
+}
+
+/** Guests to impersonate on the socket: --ip/--server, else the DHCP host file, else Neutron. */
+async function guestCandidates(
+  ctx: Context,
+  ns: MetadataNamespace,
+  nsFacts: NamespaceFacts,
+  statePath: string,
+  lookup: OpenStackLookup | undefined,
+  notes: string[],
+): Promise<Guest[]> {
+  if (ns.kind === 'qdhcp') {
+    const ips = await hostFileGuests(ctx.fs, statePath, ns.id, nsFacts.interfaces);
+    if (ips.length > 0) return ips.slice(0, MAX_GUEST_TRIES).map((ip) => ({ ip, source: 'dhcp-host-file' }));
+  }
+  if (!lookup) return [];
+  try {
+    let networks = [ns.id];
+    if (ns.kind === 'qrouter') {
+      const rports = await lookup.portsByDevice(ns.id);
+      networks = [
+        ...new Set(
+          rports.filter((p) => ROUTER_INTERFACE_OWNERS.includes(p.deviceOwner)).map((p) => p.networkId),
+        ),
+      ];
+    }
+    const ports = (await Promise.all(networks.map((n) => lookup.portsOnNetwork(n))))
+      .flat()
+      .filter(isComputePort);
+    return ports
+      .flatMap((p) => p.fixedIps.filter((ip) => !ip.includes(':')).map((ip) => ({ ip, port: p })))
+      .sort((a, b) => byIp(a.ip, b.ip))
+      .slice(0, MAX_GUEST_TRIES)
+      .map(({ ip, port }) => guestFromPort(ip, port));
+  } catch (err) {
+    notes.push(`Neutron could not be asked for a guest: ${err instanceof Error ? err.message : String(err)}`);
+    return [];
+  }
+}
+
+function guestFromPort(ip: string, port: PortInfo, source: Guest['source'] = 'neutron'): Guest {
+  return { ip, source, instanceId: port.deviceId, projectId: port.projectId, portId: port.id };
+}
+
+interface NamespaceRun {
+  ns: MetadataNamespace;
+  nsHop: Hop;
+  nsFacts: NamespaceFacts;
+  haproxyHop: Hop;
+  hf: HaproxyFacts;
+  statePath: string;
+}
+
+async function passive(
+  ctx: Context,
+  ns: MetadataNamespace,
+  facts: NodeFacts,
+  opts: TraceOptions,
+): Promise<NamespaceRun> {
+  const statePath = statePathFor(facts, ns, opts.statePath);
+  const { hop: nsHop, ns: nsFacts } = await namespaceHop(ctx, ns, facts, opts.probeTimeout * 1000);
+  const { hop: haproxy, haproxy: hf } = await haproxyHop(ctx, ns, nsFacts, facts, statePath);
+  return { ns, nsHop, nsFacts, haproxyHop: haproxy, hf, statePath };
+}
+
+interface ProbeInputs {
+  guests: Guest[];
+  lookup: OpenStackLookup | undefined;
+  /** ask Neutron about the guest's address when the agent answers 404 */
+  neutronForIp: boolean;
+}
+
+async function socketAndNova(
+  ctx: Context,
+  r: NamespaceRun,
+  shared: Shared,
+  opts: TraceOptions,
+  p: ProbeInputs,
+  notes: string[],
+): Promise<{ socket: Hop; nova: Hop; guest: Guest | null }> {
+  const t = ctx.clock();
+  const agentKnown = configTrusted(shared.agent);
+  if (p.guests.length === 0) {
+    const why =
+      r.ns.kind === 'qdhcp'
+        ? `no guest to impersonate: no DHCP host file under ${r.statePath}/dhcp/${r.ns.id} and no Neutron credentials`
+        : 'no guest to impersonate without Neutron credentials';
+    return {
+      socket: skip(hop('probe-socket', shared.agent.settings.socket.value, t, t), `${why}: give --ip`),
+      nova: skip(
+        hop('probe-nova', shared.agent.program, t, t),
+        'needs a guest whose instance and project are known',
+      ),
+      guest: null,
+    };
+  }
+  const path = agentKnown
+    ? shared.agent.settings.socket.value
+    : (r.hf.socketPath ?? shared.agent.settings.socket.value);
+  const header = resourceHeader(r.ns, r.hf);
+  let first: { out: SocketProbeOutcome; guest: Guest } | undefined;
+  let chosen: { out: SocketProbeOutcome; guest: Guest } | undefined;
+  for (const guest of p.guests) {
+    let neutron: Parameters<typeof probeSocket>[2]['neutron'];
+    if (p.neutronForIp && p.lookup) {
+      try {
+        const net = r.ns.kind === 'qrouter' ? undefined : r.ns.id;
+        const ports = await p.lookup.portsByIp(guest.ip, net);
+        neutron = { portsForIp: ports.length };
+        const port = ports[0];
+        if (ports.length === 1 && port) {
+          Object.assign(neutron, { portId: port.id, deviceId: port.deviceId, projectId: port.projectId });
+          guest.portId ??= port.id;
+          guest.instanceId ??= port.deviceId || undefined;
+          guest.projectId ??= port.projectId;
+        }
+      } catch (err) {
+        notes.push(
+          `Neutron could not be asked about ${guest.ip}: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+    const out = await probeSocket(
+      ctx,
+      guest,
+      { path, header, agentRunning: shared.agent.svc !== undefined, ...(neutron ? { neutron } : {}) },
+      opts.probeTimeout,
+    );
+    first ??= { out, guest };
+    if (out.hop.status === 'ok') {
+      chosen = { out, guest };
+      break;
+    }
+    // a hang or a dead socket will not get better with another guest
+    if (!['403', '404'].includes(String(out.hop.evidence.status))) break;
+  }
+  const pick = chosen ?? first!;
+  const guest = pick.guest;
+  if (pick.out.served) {
+    guest.instanceId = pick.out.served.instanceId;
+    if (pick.out.served.projectId) guest.projectId = pick.out.served.projectId;
+    if (pick.out.served.name) guest.name = pick.out.served.name;
+  }
+  if (p.guests.length > 1 && chosen && chosen.guest !== p.guests[0]) {
+    notes.push(`probe-socket: ${p.guests[0]!.ip} failed, ${guest.ip} answered; trace the first with --ip`);
+  }
+
+  // probe-nova: signed as the agent signs, for the instance and project the agent would send
+  let nova: Hop;
+  if (!agentKnown) {
+    nova = skip(hop('probe-nova', shared.agent.program, t, t), "the agent's config (and secret) is unknown");
+  } else if (!guest.instanceId || !guest.projectId) {
+    nova = skip(
+      hop('probe-nova', shared.agent.program, t, t),
+      'needs the instance and project: the socket probe did not return them and Neutron was not asked',
+    );
+  } else {
+    const target: NovaProbeTarget = {
+      instanceId: guest.instanceId,
+      projectId: guest.projectId,
+      forwardedFor: guest.ip,
+    };
+    if (p.lookup && pick.out.hop.status === 'fail') {
+      try {
+        const server = await p.lookup.server(guest.instanceId);
+        target.serverProjectId = server ? server.projectId : null;
+        if (server?.name) guest.name ??= server.name;
+      } catch (err) {
+        notes.push(
+          `nova's API could not be asked about ${guest.instanceId}: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+    nova = await probeNova(ctx, shared.agent, target, opts.probeTimeout);
+  }
+  return { socket: pick.out.hop, nova, guest };
+}
+
+function result(r: NamespaceRun, hops: Hop[], guest: Guest | null, notes: string[]): TraceResult {
+  const diagnosis = diagnose(hops);
+  return {
+    netns: r.ns.name,
+    kind: r.ns.kind,
+    id: r.ns.id,
+    ok: diagnosis === null,
+    guest,
+    hops,
+    diagnosis,
+    notes,
+  };
+}
+
+/** One namespace, every hop, every probe. */
+export async function traceNamespace(
+  ctx: Context,
+  ns: MetadataNamespace,
+  opts: TraceOptions,
+  deps: TraceDeps,
+  given: { guests?: Guest[]; facts?: NodeFacts; lookup?: OpenStackLookup; notes?: string[] } = {},
+): Promise<TraceResult> {
+  const notes = given.notes ?? [];
+  const lookupP = given.lookup ? Promise.resolve(given.lookup) : loadLookup(deps, notes);
+  const facts = given.facts ?? (await gatherNodeFacts(ctx));
+  const cache = new Map<string, Promise<Shared>>();
+  const [shared, r] = await Promise.all([
+    sharedFor(ctx, facts, ns.kind, opts, cache),
+    passive(ctx, ns, facts, opts),
+  ]);
+  const socket = await socketFor(ctx, facts, shared, ns, r.hf);
+  const lookup = await lookupP;
+  const [probeH, rest] = await Promise.all([
+    probeHaproxy(ctx, ns, r.nsFacts.exists, r.hf, opts.probeTimeout),
+    (async () => {
+      const guests =
+        given.guests ??
+        (opts.ip ? [{ ip: opts.ip, source: 'option' as const }] : undefined) ??
+        (await guestCandidates(ctx, ns, r.nsFacts, r.statePath, lookup, notes));
+      return socketAndNova(
+        ctx,
+        r,
+        shared,
+        opts,
+        { guests, lookup, neutronForIp: lookup !== undefined },
+        notes,
+      );
+    })(),
+  ]);
+  const hops = [
+    r.nsHop,
+    r.haproxyHop,
+    socket,
+    shared.agentHop,
+    await shared.novaHop,
+    probeH,
+    rest.socket,
+    rest.nova,
+  ];
+  return result(r, hops, rest.guest, notes);
+}
+
+async function loadLookup(deps: TraceDeps, notes: string[]): Promise<OpenStackLookup | undefined> {
+  if (!deps.openstack) return undefined;
+  try {
+    return await deps.openstack();
+  } catch (err) {
+    notes.push(`OpenStack API not used: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  }
+}
+
+/** --all: the shared hops once, each namespace's own hops passively, probes where they look broken. */
+export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps): Promise<TraceAllResult> {
+  const notes: string[] = [];
+  const [facts, names] = await Promise.all([gatherNodeFacts(ctx), listNamespaceNames(ctx.fs)]);
+  const namespaces = names.map(parseNamespaceName).filter((n): n is MetadataNamespace => n !== undefined);
+  if (namespaces.length === 0) {
+    notes.push('no qdhcp-, qrouter- or ovnmeta- namespace on this node');
+    return { ok: true, namespaces: [], notes };
+  }
+  const cache = new Map<string, Promise<Shared>>();
+  const lookupP = loadLookup(deps, notes);
+  const runs = await mapLimit(namespaces, 8, async (ns) => {
+    const [shared, r] = await Promise.all([
+      sharedFor(ctx, facts, ns.kind, opts, cache),
+      passive(ctx, ns, facts, opts),
+    ]);
+    const socket = await socketFor(ctx, facts, shared, ns, r.hf);
+    return { r, shared, socket };
+  });
+  const lookup = await lookupP;
+
+  // one socket probe (and the shared nova probe) through the first namespace that looks healthy
+  const probeNovaBy = new Map<string, { socket: Hop; nova: Hop; guest: Guest | null; netns: string }>();
+  for (const { r, shared, socket } of runs) {
+    if (probeNovaBy.has(shared.agent.program)) continue;
+    if (r.nsHop.status !== 'ok' || r.haproxyHop.status !== 'ok' || socket.status !== 'ok') continue;
+    const guests = await guestCandidates(ctx, r.ns, r.nsFacts, r.statePath, lookup, notes);
+    if (guests.length === 0) continue;
+    const out = await socketAndNova(
+      ctx,
+      r,
+      shared,
+      opts,
+      { guests, lookup, neutronForIp: lookup !== undefined },
+      notes,
+    );
+    probeNovaBy.set(shared.agent.program, { ...out, netns: r.ns.name });
+  }
+
+  const results = await mapLimit(runs, 8, async ({ r, shared, socket }) => {
+    const t = ctx.clock();
+    const ownBroken = r.nsHop.status === 'fail' || r.haproxyHop.status === 'fail' || socket.status === 'fail';
+    const probe = (opts.probeAll || ownBroken) && r.nsFacts.exists;
+    const probeH = probe
+      ? await probeHaproxy(ctx, r.ns, r.nsFacts.exists, r.hf, opts.probeTimeout)
+      : skip(
+          hop('probe-haproxy', r.ns.name, t, t),
+          ownBroken ? 'no namespace' : 'looks healthy: not probed (--probe-all probes every namespace)',
+        );
+    const sharedProbe = probeNovaBy.get(shared.agent.program);
+    let socketProbe: Hop;
+    let novaProbe: Hop;
+    let guest: Guest | null = null;
+    const rnotes: string[] = [];
+    if (sharedProbe && sharedProbe.netns === r.ns.name) {
+      ({ socket: socketProbe, nova: novaProbe, guest } = sharedProbe);
+    } else if (probe && opts.probeAll) {
+      const guests = await guestCandidates(ctx, r.ns, r.nsFacts, r.statePath, lookup, rnotes);
+      const out = await socketAndNova(
+        ctx,
+        r,
+        shared,
+        opts,
+        { guests, lookup, neutronForIp: lookup !== undefined },
+        rnotes,
+      );
+      socketProbe = out.socket;
+      novaProbe = sharedProbe?.nova ?? out.nova;
+      guest = out.guest;
+    } else {
+      socketProbe = skip(
+        hop('probe-socket', shared.agent.settings.socket.value, t, t),
+        sharedProbe
+          ? `probed once through ${sharedProbe.netns}`
+          : 'not probed with --all (--probe-all, or trace --netns)',
+      );
+      novaProbe =
+        sharedProbe?.nova ?? skip(hop('probe-nova', shared.agent.program, t, t), 'no guest was probed');
+    }
+    const hops = [
+      r.nsHop,
+      r.haproxyHop,
+      socket,
+      shared.agentHop,
+      await shared.novaHop,
+      probeH,
+      socketProbe,
+      novaProbe,
+    ];
+    return result(r, hops, guest, rnotes);
+  });
+  return { ok: results.every((x) => x.ok), namespaces: results, notes };
+}
+
+/** What to say when no namespace on this node serves the guest's network. */
+export function expectedNamespaces(networkId: string, routerIds: readonly string[], ovn: boolean): string[] {
+  if (ovn) return [`ovnmeta-${networkId}`];
+  return [`qdhcp-${networkId}`, ...routerIds.map((r) => `qrouter-${r}`)];
+}
+
+export { KIND_AGENT };
