@@ -124,33 +124,52 @@ ensure_topology() {
 }
 
 # ---- scale namespaces (no neutron network behind them) ---------------------
-add_scale_netns() {  # one qdhcp-<uuid> with a real haproxy; veth with both ends inside
-  local uuid ns tap
-  uuid=$(cat /proc/sys/kernel/random/uuid)
-  ns=qdhcp-$uuid
-  tap=tap$(cut -c1-11 /proc/sys/kernel/random/uuid)
-  ip netns add "$ns"
-  printf '%s\n' "$uuid" >>"$SCALE_NETNS_LIST"
-  record_netns "$ns"
-  ip -n "$ns" link set lo up
-  ip -n "$ns" link add "$tap" type veth peer name "${tap/tap/ns-}"
-  ip -n "$ns" addr add 169.254.169.254/32 dev "$tap"
-  ip -n "$ns" addr add fe80::a9fe:a9fe/64 dev "$tap" nodad
-  ip -n "$ns" link set "${tap/tap/ns-}" up
-  ip -n "$ns" link set "$tap" up
-  render_haproxy "$uuid:$tap"
-  start_haproxy "$uuid" "$ns" "$tap"
+# $SCALE_NETNS_LIST holds "uuid tap" per namespace qdhcp-<uuid>.
+
+add_scale_netns() {  # add_scale_netns N: N namespaces, each with a real haproxy
+  local n=$1 i uuid tap peer
+  local -a pairs=()
+  for (( i = 0; i < n; i++ )); do
+    uuid=$(cat /proc/sys/kernel/random/uuid)
+    tap=tap$(cut -c1-11 /proc/sys/kernel/random/uuid)
+    peer=${tap/tap/ns-}
+    ip netns add "qdhcp-$uuid"
+    record_netns "qdhcp-$uuid"
+    printf '%s %s\n' "$uuid" "$tap" >>"$SCALE_NETNS_LIST"
+    ip -n "qdhcp-$uuid" link set lo up
+    # no dummy driver on these kernels: a veth pair with both ends inside
+    ip -n "qdhcp-$uuid" link add "$tap" type veth peer name "$peer"
+    ip -n "qdhcp-$uuid" addr add 169.254.169.254/32 dev "$tap"
+    ip -n "qdhcp-$uuid" addr add fe80::a9fe:a9fe/64 dev "$tap" nodad
+    ip -n "qdhcp-$uuid" link set "$peer" up
+    ip -n "qdhcp-$uuid" link set "$tap" up
+    pairs+=("$uuid:$tap")
+  done
+  [ "${#pairs[@]}" -gt 0 ] || return 0
+  render_haproxy "${pairs[@]}"
+  for i in "${pairs[@]}"; do
+    start_haproxy "${i%%:*}" "qdhcp-${i%%:*}" "${i#*:}"
+  done
 }
 
 remove_scale_netns() {
-  local uuid
+  local uuid _tap
   [ -f "$SCALE_NETNS_LIST" ] || return 0
-  while read -r uuid; do
+  while read -r uuid _tap; do
     [ -n "$uuid" ] || continue
     stop_haproxy "$uuid"
     rm -f "$(haproxy_conf_of "$uuid")"
-    netns_exists "qdhcp-$uuid" && ip netns del "qdhcp-$uuid"
-    sed -i "/^qdhcp-$uuid\$/d" "$NETNS_LIST"
+    if netns_exists "qdhcp-$uuid"; then ip netns del "qdhcp-$uuid"; fi
+    [ -f "$NETNS_LIST" ] && sed -i "/^qdhcp-$uuid\$/d" "$NETNS_LIST"
   done <"$SCALE_NETNS_LIST"
   rm -f "$SCALE_NETNS_LIST"
+}
+
+ensure_scale_netns() {  # after a reboot or lab/down: proxies of the recorded namespaces
+  local uuid tap
+  [ -s "$SCALE_NETNS_LIST" ] || return 0
+  while read -r uuid tap; do
+    netns_exists "qdhcp-$uuid" || continue
+    start_haproxy "$uuid" "qdhcp-$uuid" "$tap"
+  done <"$SCALE_NETNS_LIST"
 }

@@ -149,10 +149,10 @@ class SharedLookups:
     """A neutron client whose per-network lookups are asked once for many servers.
 
     get_instance_nw_info asks, per server, for its ports (kept per server) and then
-    for networks, subnets, the DHCP ports of a network and extensions: identical
+    for networks (list and show), subnets, the DHCP ports of a network and extensions: identical
     answers for every server on the same network, so they are memoised here.
     """
-    SHARED = {'list_networks', 'list_subnets', 'list_extensions', 'show_quota'}
+    SHARED = {'list_networks', 'show_network', 'list_subnets', 'list_extensions'}
 
     def __init__(self, client):
         self._c = client
@@ -244,6 +244,10 @@ def scale(count):
         keys[project] = keypair(ctx, project, ids['users'][PROJECT_USER[project]])
     napi = neutron_api.API()
     shared = SharedLookups(neutron_api.get_client(ctx, admin=True))
+    # some helpers (_nw_info_build_network) make their own admin client: hand them
+    # the shared one too
+    own_client = neutron_api.get_client
+    neutron_api.get_client = lambda c, admin=False: shared if admin else own_client(c, admin)
     with nova_context.target_cell(ctx, cell) as cctx:
         for k, p in enumerate(plan, start=1):
             project = p['net']['project']
