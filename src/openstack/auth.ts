@@ -156,6 +156,11 @@ const rid = (res: HttpResponse) => (res.requestId === undefined ? {} : { request
 export async function authenticate(http: HttpClient, cloud: ResolvedCloud): Promise<KeystoneToken> {
   const authUrl = cloud.auth.authUrl;
   if (!authUrl) {
+    if (cloud.name === '' && cloud.available.length > 1) {
+      throw credentialsError('NO_CLOUD_CHOSEN', `no cloud chosen among ${cloud.available.join(', ')}`, {
+        hint: 'choose one with --os-cloud or OS_CLOUD',
+      });
+    }
     throw credentialsError(
       'MISSING_CREDENTIALS',
       cloud.configured ? `cloud '${cloud.name}' has no auth_url` : 'no cloud configured and no OS_AUTH_URL',

@@ -45,6 +45,8 @@ export interface ResolvedCloud {
   name: string;
   /** false for the "defaults" cloud: no file and no OS_* variables */
   configured: boolean;
+  /** every cloud there was to choose from */
+  available: string[];
   regionName: string;
   authType: AuthType;
   /** the auth_type as configured, for messages */
@@ -170,10 +172,7 @@ async function loadFirst(
     }
     try {
       if (path.endsWith('json')) return { path, data: JSON.parse(text) };
-      const mod: typeof import('yaml') & { default?: typeof import('yaml') } = await import('yaml');
-      const parse = mod.parse ?? mod.default?.parse;
-      // yaml.safe_load: YAML 1.1 (yes/no/on/off are booleans), duplicate keys allowed
-      return { path, data: parse(text, { version: '1.1', uniqueKeys: false }) ?? null };
+      return { path, data: (await parseYaml(text)) ?? null };
     } catch (err) {
       warnings.push(
         `skipping config file ${path}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`,
@@ -181,6 +180,40 @@ async function loadFirst(
     }
   }
   return undefined;
+}
+
+type YamlModule = typeof import('yaml');
+type YamlTag = { tag?: string; test?: RegExp };
+
+// PyYAML's bool resolver (yes/no/true/false/on/off in three casings), not YAML 1.1's y/n
+const PY_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
+const PY_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
+
+/** yaml.safe_load: YAML 1.1 with PyYAML's booleans; duplicate keys allowed (the last wins). */
+export async function parseYaml(text: string): Promise<unknown> {
+  const mod: YamlModule & { default?: YamlModule } = await import('yaml');
+  const parse = mod.parse ?? mod.default?.parse;
+  return parse(text, {
+    version: '1.1',
+    uniqueKeys: false,
+    customTags: (tags) => [
+      ...tags.filter((t) => (t as YamlTag).tag !== 'tag:yaml.org,2002:bool'),
+      {
+        tag: 'tag:yaml.org,2002:bool',
+        default: true,
+        test: PY_TRUE,
+        resolve: () => true,
+        identify: (v: unknown) => v === true,
+      },
+      {
+        tag: 'tag:yaml.org,2002:bool',
+        default: true,
+        test: PY_FALSE,
+        resolve: () => false,
+        identify: (v: unknown) => v === false,
+      },
+    ],
+  });
 }
 
 function isDict(v: unknown): v is Dict {
@@ -606,6 +639,7 @@ export function resolveCloud(input: ResolveInput): ResolvedCloud {
   return {
     name: cloudName ?? '',
     configured,
+    available: Object.keys(clouds).filter((n) => n !== 'defaults'),
     regionName: region.name,
     authType,
     authTypeName,

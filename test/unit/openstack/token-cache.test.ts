@@ -1,0 +1,300 @@
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { KeystoneToken } from '../../../src/openstack/auth.js';
+import { createSession } from '../../../src/openstack/session.js';
+import {
+  cacheDir,
+  cacheFile,
+  cacheKey,
+  cacheKeyMaterial,
+  readCachedToken,
+  writeCachedToken,
+} from '../../../src/openstack/token-cache.js';
+import { createTestContext } from '../../helpers/context.js';
+import { cloudOf, FX, keystoneToken, mockAgent } from './fixtures.js';
+
+let dir = '';
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'osmeta-cache-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
+const ADMIN = cloudOf({
+  authUrl: `${FX.keystone}/v3`,
+  username: 'admin',
+  password: 'pw-secret-1',
+  userDomainName: 'Default',
+  projectName: 'admin',
+  projectDomainName: 'Default',
+});
+
+function ctxWith(
+  o: {
+    debug?: string[];
+    now?: number;
+    dispatcher?: ReturnType<typeof mockAgent>;
+    stdinIsTTY?: boolean;
+    prompt?: () => Promise<string>;
+  } = {},
+) {
+  const t = createTestContext({
+    env: { XDG_CACHE_HOME: dir },
+    homedir: '/nonexistent-home',
+    now: () => o.now ?? NOW,
+    ...(o.dispatcher ? { dispatcher: o.dispatcher } : {}),
+    ...(o.stdinIsTTY ? { stdinIsTTY: true } : {}),
+    ...(o.prompt ? { prompt: o.prompt } : {}),
+  });
+  if (o.debug) {
+    const lines = o.debug;
+    t.ctx.debug = (l) => lines.push(l);
+  }
+  return t.ctx;
+}
+
+const token = (t: string, expiresAt = NOW + 3600_000): KeystoneToken => ({
+  token: t,
+  expiresAt,
+  authUrl: `${FX.keystone}/v3`,
+  catalog: [
+    { type: 'compute', endpoints: [{ interface: 'public', region_id: 'RegionOne', url: `${FX.nova}/v2.1` }] },
+  ],
+  roles: ['admin'],
+  projectId: 'p1',
+});
+
+describe('cache location and key', () => {
+  it('lives in $XDG_CACHE_HOME/osmeta, else ~/.cache/osmeta (a relative XDG path is ignored)', () => {
+    expect(cacheDir({ env: { XDG_CACHE_HOME: '/c' }, homedir: '/h' })).toBe('/c/osmeta');
+    expect(cacheDir({ env: {}, homedir: '/h' })).toBe('/h/.cache/osmeta');
+    expect(cacheDir({ env: { XDG_CACHE_HOME: 'rel' }, homedir: '/h' })).toBe('/h/.cache/osmeta');
+  });
+
+  it('keys by identity and scope, not by password', () => {
+    const other = cloudOf({ ...ADMIN.auth, password: 'pw-secret-2' });
+    expect(cacheKey(other)).toBe(cacheKey(ADMIN));
+    expect(cacheKey(cloudOf({ ...ADMIN.auth, projectName: 'demo' }))).not.toBe(cacheKey(ADMIN));
+    expect(cacheKey(cloudOf({ ...ADMIN.auth, username: 'demo' }))).not.toBe(cacheKey(ADMIN));
+    expect(cacheKey(cloudOf({ ...ADMIN.auth, authUrl: 'http://other/v3' }))).not.toBe(cacheKey(ADMIN));
+    expect(cacheKey(cloudOf({ ...ADMIN.auth, authUrl: `${FX.keystone}` }))).toBe(cacheKey(ADMIN));
+  });
+
+  it('holds no secret in the key or the file name', () => {
+    const tok = cloudOf({ authUrl: 'http://k/v3', token: 'gAAAA-secret-token', projectId: 'p' }, 'v3token');
+    const ac = cloudOf(
+      { authUrl: 'http://k/v3', applicationCredentialId: 'ac', applicationCredentialSecret: 'ac-secret' },
+      'v3applicationcredential',
+    );
+    for (const c of [ADMIN, tok, ac]) {
+      const text = JSON.stringify(cacheKeyMaterial(c)) + cacheFile({ env: {}, homedir: '/h' }, cacheKey(c));
+      expect(text).not.toMatch(/pw-secret|gAAAA-secret-token|ac-secret/);
+    }
+    expect(cacheFile({ env: {}, homedir: '/h' }, cacheKey(ADMIN))).toMatch(
+      /^\/h\/.cache\/osmeta\/token-[0-9a-f]{64}\.json$/,
+    );
+  });
+});
+
+describe('reading and writing', () => {
+  it('writes the dir 0700 and the file 0600, holding the token and catalog but no password', async () => {
+    const ctx = ctxWith();
+    await writeCachedToken(ctx, 'k1', token('tok-1'));
+    expect(statSync(join(dir, 'osmeta')).mode & 0o777).toBe(0o700);
+    const file = join(dir, 'osmeta', 'token-k1.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    expect(doc).toMatchObject({ format: 1, token: 'tok-1', expiresAt: NOW + 3600_000, projectId: 'p1' });
+    expect(readFileSync(file, 'utf8')).not.toContain('pw-secret');
+    expect(readdirSync(join(dir, 'osmeta'))).toEqual(['token-k1.json']);
+    expect((await readCachedToken(ctx, 'k1'))?.token).toBe('tok-1');
+  });
+
+  it('tightens a cache dir that others can read', async () => {
+    mkdirSync(join(dir, 'osmeta'), { mode: 0o755 });
+    chmodSync(join(dir, 'osmeta'), 0o755);
+    await writeCachedToken(ctxWith(), 'k1', token('t'));
+    expect(statSync(join(dir, 'osmeta')).mode & 0o777).toBe(0o700);
+  });
+
+  it.each([
+    ['121 s before expiry: reused', 121_000, 'tok'],
+    ['120 s before expiry: not reused', 120_000, undefined],
+    ['expired: not reused', -5_000, undefined],
+  ])('%s', async (_w, left, expected) => {
+    const debug: string[] = [];
+    await writeCachedToken(ctxWith(), 'k', token('tok', NOW + left));
+    expect((await readCachedToken(ctxWith({ debug }), 'k'))?.token).toBe(expected);
+    expect(debug.join('\n')).toMatch(expected ? /token cache: hit/ : /token cache: expired/);
+  });
+
+  it.each([
+    ['not JSON', '{"format":1,'],
+    ['unknown format', '{"format":99,"token":"t","expiresAt":1,"authUrl":"u"}'],
+    ['no token', '{"format":1,"expiresAt":1,"authUrl":"u"}'],
+  ])('ignores a corrupt file (%s) and says so with --debug', async (why, text) => {
+    mkdirSync(join(dir, 'osmeta'), { mode: 0o700 });
+    writeFileSync(join(dir, 'osmeta', 'token-k.json'), text, { mode: 0o600 });
+    const debug: string[] = [];
+    expect(await readCachedToken(ctxWith({ debug }), 'k')).toBeUndefined();
+    expect(debug.join('\n')).toContain(
+      `token cache: ignoring corrupt ${join(dir, 'osmeta', 'token-k.json')} (${why})`,
+    );
+  });
+
+  it('ignores a file others can read', async () => {
+    await writeCachedToken(ctxWith(), 'k', token('t'));
+    chmodSync(join(dir, 'osmeta', 'token-k.json'), 0o644);
+    const debug: string[] = [];
+    expect(await readCachedToken(ctxWith({ debug }), 'k')).toBeUndefined();
+    expect(debug.join('\n')).toMatch(/mode 644 is open to others/);
+  });
+
+  it('never fails the command when the cache cannot be written', async () => {
+    writeFileSync(join(dir, 'osmeta'), 'a file where the dir should be');
+    const debug: string[] = [];
+    await writeCachedToken(ctxWith({ debug }), 'k', token('t'));
+    expect(debug.join('\n')).toMatch(/token cache: cannot write/);
+  });
+
+  it('leaves one whole file after concurrent writers, never a torn one', async () => {
+    const ctx = ctxWith();
+    const writers = Array.from({ length: 25 }, (_v, i) =>
+      writeCachedToken(ctx, 'k', token(`tok-${i}-${'x'.repeat(2000)}`)),
+    );
+    const readers = Array.from({ length: 25 }, () => readCachedToken(ctx, 'k'));
+    const seen = await Promise.all([...writers, ...readers]);
+    for (const r of seen.slice(25))
+      if (r !== undefined) expect((r as KeystoneToken).token).toMatch(/^tok-\d+-x{2000}$/);
+    expect(readdirSync(join(dir, 'osmeta'))).toEqual(['token-k.json']);
+    expect((await readCachedToken(ctx, 'k'))?.token).toMatch(/^tok-\d+-x{2000}$/);
+  });
+});
+
+describe('sessions', () => {
+  const AUTH = { path: '/v3/auth/tokens', method: 'POST' as const };
+
+  it('authenticates once and reuses the cached token on the next run', async () => {
+    const agent = mockAgent();
+    agent
+      .get(FX.keystone)
+      .intercept(AUTH)
+      .reply(keystoneToken('tok-A', new Date(NOW + 3600_000)));
+    const first = await createSession(ctxWith({ dispatcher: agent }), {
+      timeout: 5,
+      flags: {},
+      cloud: ADMIN,
+    });
+    expect(first.fromCache).toBe(false);
+    // no second Keystone interceptor: a second POST would fail the test
+    const second = await createSession(ctxWith({ dispatcher: agent }), {
+      timeout: 5,
+      flags: {},
+      cloud: ADMIN,
+    });
+    expect(second.fromCache).toBe(true);
+    expect(second.token.token).toBe('tok-A');
+    expect(second.endpoint('compute')).toBe('http://127.0.0.1:8774/v2.1');
+    agent.assertNoPendingInterceptors();
+  });
+
+  it('re-authenticates once and retries when the cached token is refused', async () => {
+    await writeCachedToken(ctxWith(), cacheKey(ADMIN), token('tok-old'));
+    const agent = mockAgent();
+    const nova = agent.get(FX.nova);
+    nova
+      .intercept({ path: '/v2.1/servers/x', headers: { 'x-auth-token': 'tok-old' } })
+      .reply(401, '{"error":{"message":"nope"}}');
+    agent
+      .get(FX.keystone)
+      .intercept(AUTH)
+      .reply(keystoneToken('tok-new', new Date(NOW + 3600_000)));
+    nova.intercept({ path: '/v2.1/servers/x', headers: { 'x-auth-token': 'tok-new' } }).reply(200, '{}');
+    const debug: string[] = [];
+    const s = await createSession(ctxWith({ dispatcher: agent, debug }), {
+      timeout: 5,
+      flags: {},
+      cloud: ADMIN,
+    });
+    const res = await s.request('compute', { path: '/servers/x' });
+    expect(res.status).toBe(200);
+    agent.assertNoPendingInterceptors();
+    expect(debug.join('\n')).toContain('token cache: the cached token was refused; authenticating again');
+    expect((await readCachedToken(ctxWith(), cacheKey(ADMIN)))?.token).toBe('tok-new');
+  });
+
+  it('does not retry a fresh token twice: a second 401 is exit 4', async () => {
+    const agent = mockAgent();
+    agent
+      .get(FX.keystone)
+      .intercept(AUTH)
+      .reply(keystoneToken('tok-1', new Date(NOW + 3600_000)));
+    agent
+      .get(FX.nova)
+      .intercept({ path: '/v2.1/servers/x' })
+      .reply(401, '{"error":{"message":"The request you have made requires authentication."}}');
+    const s = await createSession(ctxWith({ dispatcher: agent }), { timeout: 5, flags: {}, cloud: ADMIN });
+    const res = await s.request('compute', { path: '/servers/x' });
+    expect(res.status).toBe(401);
+    await expect(s.getJson('compute', { path: '/servers/x' }, 'looking up x')).rejects.toBeDefined();
+  });
+
+  it('neither reads nor writes the cache with --no-token-cache', async () => {
+    await writeCachedToken(ctxWith(), cacheKey(ADMIN), token('tok-cached'));
+    const agent = mockAgent();
+    agent
+      .get(FX.keystone)
+      .intercept(AUTH)
+      .reply(keystoneToken('tok-fresh', new Date(NOW + 3600_000)));
+    const s = await createSession(ctxWith({ dispatcher: agent }), {
+      timeout: 5,
+      flags: { tokenCache: false },
+      cloud: ADMIN,
+    });
+    expect(s.token.token).toBe('tok-fresh');
+    expect((await readCachedToken(ctxWith(), cacheKey(ADMIN)))?.token).toBe('tok-cached');
+  });
+
+  it('asks for a missing password on a terminal, without echo', async () => {
+    const agent = mockAgent();
+    agent
+      .get(FX.keystone)
+      .intercept({
+        ...AUTH,
+        body: (b: string) => JSON.parse(b).auth.identity.password.user.password === 'typed',
+      })
+      .reply(keystoneToken('tok', new Date(NOW + 3600_000)));
+    const asked: string[] = [];
+    const ctx = ctxWith({ dispatcher: agent, stdinIsTTY: true });
+    ctx.prompt = async (q, o) => {
+      asked.push(`${q}|${o.silent}`);
+      return 'typed';
+    };
+    const noPassword = cloudOf({ ...ADMIN.auth, password: undefined } as never);
+    delete (noPassword.auth as Record<string, unknown>).password;
+    await createSession(ctx, { timeout: 5, flags: { tokenCache: false }, cloud: noPassword });
+    expect(asked).toEqual(["password for user 'admin' (cloud 'test'): |true"]);
+    agent.assertNoPendingInterceptors();
+  });
+
+  it('exits 4 for a missing password when there is no terminal', async () => {
+    const noPassword = cloudOf({ authUrl: 'http://k/v3', username: 'admin' });
+    await expect(
+      createSession(ctxWith(), { timeout: 5, flags: { tokenCache: false }, cloud: noPassword }),
+    ).rejects.toMatchObject({
+      exitCode: 4,
+      message: "no password for user 'admin'",
+    });
+  });
+});
