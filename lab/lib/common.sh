@@ -1,10 +1,12 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # variables used by the scripts that source this file
 # Shared by every lab script: paths, logging, process control, waits.
 # Sourced after `set -euo pipefail`.
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB_LIB=$LAB_DIR/lib
 S=${LAB_STATE_DIR:-/var/lib/osmeta-lab}
+export LAB_STATE_DIR=$S               # read by the python helpers
 PY=/usr/bin/python3
 ETC=$S/etc
 RUN=$S/run
@@ -45,14 +47,6 @@ pid_alive() {  # pid_alive PID: a live (non-zombie) process
 
 read_pid() { [ -s "$1" ] && tr -dc '0-9' <"$1"; }
 
-svc_pid() {  # the pid of a service started by this lab, if it runs
-  local pid
-  pid=$(read_pid "$(pidfile_of "$1")" 2>/dev/null) || return 1
-  pid_alive "$pid" || return 1
-  printf '%s\n' "$pid"
-}
-svc_running() { svc_pid "$1" >/dev/null; }
-
 # start_svc NAME USER LOGFILE [VAR=value ...] -- CMD ARGS...
 # A new session (pgid = pid) as USER with a clean environment; pid in $RUN/NAME.pid.
 start_svc() {
@@ -72,6 +66,7 @@ start_svc() {
     setpriv --reuid="$user" --regid="$(id -gn "$user")" --init-groups \
     env -i "${envv[@]}" "$@" </dev/null >>"$logf" 2>&1 &
   wait_for 5 "$name to record its pid" test -s "$pidf"
+  wait_for 10 "$name to start" svc_pid "$name"
 }
 
 # stop_pid NAME PID [SECONDS]: TERM the process group, then KILL after the wait.
@@ -87,14 +82,6 @@ stop_pid() {
     if [ "$pg" = "$pid" ]; then kill -KILL -- "-$pid" 2>/dev/null || true; else kill -KILL "$pid" 2>/dev/null || true; fi
     sleep 0.3
   fi
-}
-
-stop_svc() {  # stop_svc NAME [SECONDS]
-  local name=$1 pidf pid
-  pidf=$(pidfile_of "$name")
-  pid=$(read_pid "$pidf" 2>/dev/null || true)
-  [ -n "$pid" ] && stop_pid "$name" "$pid" "${2:-15}"
-  rm -f "$pidf"
 }
 
 rss_kib() {  # resident set of a process group (the service and its workers)
@@ -121,6 +108,8 @@ netns_exists() {  # gotcha 17: read the whole list, no grep -q on a pipe
 }
 
 # ---- state -----------------------------------------------------------------
+# exported: the python helpers read them from their environment
+# shellcheck source=/dev/null
 load_secrets() { [ -r "$SECRETS" ] || die "no $SECRETS: run lab/up first"; set -a; . "$SECRETS"; set +a; }
 load_env() {
   [ -r "$S/env" ] || die "no $S/env: run lab/up first"

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # variables used by the scripts that source this file
 # The lab's long-running services: how each starts, how to tell it is healthy.
 # Needs common.sh.
 
@@ -9,6 +10,13 @@ declare -A SVC_USER=(
   [rsyslog]=root [mariadb]=mysql [epmd]=rabbitmq [rabbitmq]=rabbitmq [keystone]=keystone
   [glance]=glance [nova-api]=nova [nova-metadata]=nova [neutron-server]=neutron
   [neutron-metadata-agent]=neutron
+)
+# what the process of each pid file must show before the lab trusts (or signals) it
+declare -A SVC_TOKEN=(
+  [rsyslog]=rsyslogd [mariadb]=mariadbd [epmd]=epmd [rabbitmq]=rabbitmq-server
+  [keystone]=keystone-uwsgi.ini [glance]=glance-api [nova-api]=nova-api-uwsgi.ini
+  [nova-metadata]=nova-metadata-uwsgi.ini [neutron-server]=neutron-server
+  [neutron-metadata-agent]=neutron-metadata-agent
 )
 declare -A SVC_LISTEN=(
   [rsyslog]=/dev/log [mariadb]=127.0.0.1:3306 [epmd]=127.0.0.1:4369 [rabbitmq]=127.0.0.1:5672
@@ -21,6 +29,24 @@ declare -A SVC_WAIT=(
   [rsyslog]=10 [mariadb]=60 [epmd]=10 [rabbitmq]=90 [keystone]=60 [glance]=60
   [nova-api]=90 [nova-metadata]=90 [neutron-server]=120 [neutron-metadata-agent]=60
 )
+
+# svc_pid NAME: the pid of NAME if the process in its pid file is still the one
+# this lab started (same user, expected command line); a reused pid is not.
+svc_pid() {
+  local name=$1 pid
+  pid=$(read_pid "$(pidfile_of "$name")" 2>/dev/null) || return 1
+  pid_alive "$pid" || return 1
+  [ "$(stat -c %U "/proc/$pid" 2>/dev/null)" = "${SVC_USER[$name]}" ] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "${SVC_TOKEN[$name]}" || return 1
+  printf '%s\n' "$pid"
+}
+svc_running() { svc_pid "$1" >/dev/null; }
+
+stop_svc() {  # stop_svc NAME [SECONDS]: only a verified pid is signalled
+  local name=$1 pid
+  if pid=$(svc_pid "$name"); then stop_pid "$name" "$pid" "${2:-15}"; fi
+  rm -f "$(pidfile_of "$name")"
+}
 
 rabbit_env() {
   printf '%s\n' "HOME=$S/rabbitmq" \

@@ -60,13 +60,6 @@ prepare_state() {
   done
 }
 
-# environment for the python helpers (passwords travel in env, not argv)
-secret_env() {
-  local n
-  SECRET_ENV=("LAB_STATE_DIR=$S")
-  for n in "${SECRET_NAMES[@]}"; do SECRET_ENV+=("$n=${!n}"); done
-}
-
 # run_logged NAME USER CMD...: output to $LOG/setup/NAME.log; on failure show its tail
 run_logged() {
   local name=$1 user=$2; shift 2
@@ -115,7 +108,7 @@ init_mariadb() {
   say "mariadb data directory initialised"
 }
 
-mysql_root() { mariadb --defaults-file="$ETC/mysql/my.cnf" -uroot "$@"; }
+mysql_root() { mariadb --defaults-file="$ETC/mysql/my.cnf" -uroot; }
 
 create_databases() {
   local sql="" db user pw
@@ -127,7 +120,8 @@ create_databases() {
     sql+="ALTER USER '$user'@'127.0.0.1' IDENTIFIED BY '$pw';"
     sql+="GRANT ALL PRIVILEGES ON \`$db\`.* TO '$user'@'127.0.0.1';"
   done
-  mysql_root -e "$sql" || die "creating the databases failed"
+  # on stdin: passwords stay off command lines
+  mysql_root <<<"$sql" || die "creating the databases failed"
 }
 
 keystone_manage() { keystone-manage --config-file "$ETC/keystone/keystone.conf" "$@"; }
@@ -138,14 +132,16 @@ setup_keystone() {
   run_logged keystone-keys keystone bash -c "
     keystone-manage --config-file '$ETC/keystone/keystone.conf' fernet_setup --keystone-user keystone --keystone-group keystone &&
     keystone-manage --config-file '$ETC/keystone/keystone.conf' credential_setup --keystone-user keystone --keystone-group keystone"
-  run_logged keystone-bootstrap keystone env "ADMIN_PASSWORD=$ADMIN_PASSWORD" bash -c "
-    keystone-manage --config-file '$ETC/keystone/keystone.conf' bootstrap \
-      --bootstrap-password \"\$ADMIN_PASSWORD\" --bootstrap-username admin \
+  # the password arrives on stdin, keystone-manage reads OS_BOOTSTRAP_PASSWORD
+  run_logged keystone-bootstrap keystone bash -c "
+    read -r OS_BOOTSTRAP_PASSWORD; export OS_BOOTSTRAP_PASSWORD
+    exec keystone-manage --config-file '$ETC/keystone/keystone.conf' bootstrap \
+      --bootstrap-username admin \
       --bootstrap-project-name admin --bootstrap-role-name admin \
       --bootstrap-service-name keystone --bootstrap-region-id RegionOne \
       --bootstrap-admin-url http://127.0.0.1:5000/v3/ \
       --bootstrap-internal-url http://127.0.0.1:5000/v3/ \
-      --bootstrap-public-url http://127.0.0.1:5000/v3/"
+      --bootstrap-public-url http://127.0.0.1:5000/v3/" <<<"$ADMIN_PASSWORD"
   touch "$S/.done-keystone"
 }
 
@@ -157,8 +153,8 @@ setup_glance() {
 setup_nova() {
   local c=$ETC/nova/nova.conf m=$ETC/nova/nova-manage.conf
   run_logged nova-api-db-sync nova nova-manage --config-file "$c" --config-file "$m" api_db sync
-  run_logged nova-map-cell0 nova nova-manage --config-file "$c" --config-file "$m" cell_v2 map_cell0 \
-    --database_connection "mysql+pymysql://nova:${DB_NOVA_PASSWORD}@127.0.0.1/nova_cell0"
+  # cell0's URL is [database] connection + "_cell0": nova_cell0
+  run_logged nova-map-cell0 nova nova-manage --config-file "$c" --config-file "$m" cell_v2 map_cell0
   if ! setpriv --reuid=nova --regid=nova --init-groups nova-manage --config-file "$c" --config-file "$m" \
       cell_v2 list_cells 2>/dev/null | awk '$2 == "cell1" { f=1 } END { exit !f }'; then
     run_logged nova-create-cell1 nova nova-manage --config-file "$c" --config-file "$m" cell_v2 create_cell --name cell1
