@@ -50,20 +50,15 @@ export function agentHop(ctx: Context, agent: AgentFacts, nova: NovaFacts): Hop 
     );
     return done();
   }
-  if (agent.config.unreadable.length > 0) {
-    const u = agent.config.unreadable[0]!;
-    fail(
-      h,
-      `config unreadable: ${u.path}`,
-      u.reason,
-      'run trace as root; check the file named on the agent command line',
-    );
-    return done();
-  }
+  // a file the agent read at start-up may have gone since: report it, and compare nothing on half the config
+  const unreadable = agent.config.unreadable;
+  if (unreadable.length > 0) h.evidence.unreadableConfig = unreadable.map((u) => u.reason);
   if (svc.others.length > 0) h.evidence.otherInstances = svc.others.map((p) => p.pid);
 
   let secretNote = 'secret not compared (no nova.conf on this node)';
-  if (nova.settings) {
+  if (unreadable.length > 0) {
+    secretNote = `secret not compared (${unreadable[0]!.reason})`;
+  } else if (nova.settings) {
     const agentSecret = s.secret?.value ?? '';
     const n = nova.settings;
     const novaFile = nova.config.paths.find((p) => p === n.secret?.path) ?? nova.config.paths.join(', ');

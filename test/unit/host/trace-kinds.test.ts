@@ -1,0 +1,171 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ExecResult } from '../../../src/context.js';
+import { runCli } from '../../helpers/context.js';
+import { TCP_HEADER } from './fake-node.js';
+import { fixture } from './fixtures.js';
+import { type LabNode, labNode, SECRET, STATE, VM1 } from './lab-node.js';
+
+// qrouter and ovnmeta namespaces: the lab has neither, so they are covered by the captured
+// haproxy configs and iptables-save output of neutron's own code.
+
+const ROUTER = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+const QROUTER = `qrouter-${ROUTER}`;
+const OVN_NET = '3c5e7a9b-2d4f-4b6a-8c1e-5f7a9b3d2c4e';
+const OVNMETA = `ovnmeta-${OVN_NET}`;
+const LISTEN_ANY6_9697 =
+  '   0: 00000000000000000000000000000000:25E1 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 91001 1 0000000000000000 100 0 0 10 0\n';
+
+let lab: LabNode;
+let iptables = '';
+beforeEach(async () => {
+  lab = await labNode();
+  iptables = fixture('node/iptables-save.qrouter-metadata-only.txt');
+});
+afterEach(async () => {
+  await lab.close();
+});
+
+function exec(file: string, args: readonly string[]): Promise<ExecResult> {
+  const ok = (stdout: string) =>
+    Promise.resolve({ code: 0, signal: null, stdout, stderr: '', timedOut: false, durationMs: 1 });
+  if (args[0] === 'netns' && args[2] === QROUTER && args[3] === 'iptables-save') return ok(iptables);
+  if (args[0] === 'netns' && args[2] === QROUTER && args[3] === 'ip6tables-save')
+    return ok(fixture('node/ip6tables-save.qrouter-new-router.txt'));
+  if (args[0] === '-j' && args[2] === OVNMETA) {
+    return ok(
+      JSON.stringify([
+        {
+          ifname: `tap${OVN_NET.slice(0, 10)}1`,
+          flags: ['UP'],
+          addr_info: [
+            { family: 'inet', local: '10.0.0.2', prefixlen: 24 },
+            { family: 'inet', local: '169.254.169.254', prefixlen: 32 },
+          ],
+        },
+      ]),
+    );
+  }
+  return lab.exec(file, args);
+}
+
+function addQrouter() {
+  const conf = `${STATE}/ns-metadata-proxy/${ROUTER}.conf`;
+  lab.node
+    .file(`/run/netns/${QROUTER}`, '', { ino: 4026532800 })
+    .file(
+      conf,
+      fixture('haproxy-config/qrouter-ipv6-host.conf').replace(
+        '/var/lib/neutron/metadata_proxy',
+        lab.socketPath,
+      ),
+    )
+    .file(`${STATE}/external/pids/${ROUTER}.pid.haproxy`, '7001\n')
+    .process(7001, {
+      argv: ['haproxy', '-f', conf],
+      uid: 107,
+      gid: 115,
+      netns: 4026532800,
+      tcp: TCP_HEADER,
+      tcp6: TCP_HEADER + LISTEN_ANY6_9697,
+    });
+}
+
+const run = (args: string[]) => runCli(['trace', ...args, '--json'], { fs: lab.node.fs(), exec, uid: 0 });
+
+describe('qrouter namespaces (L3 agent)', () => {
+  it('checks the nat REDIRECT 80 → 9697 and the :::9697 listener; haproxy is not probed from inside', async () => {
+    addQrouter();
+    const r = await run(['--netns', QROUTER, '--ip', VM1.ip]);
+    const doc = JSON.parse(r.stdout);
+    expect(r.code).toBe(0);
+    expect(doc).toMatchObject({ kind: 'qrouter', id: ROUTER, ok: true });
+    const hop = (n: string) => doc.hops.find((h: { name: string }) => h.name === n);
+    expect(hop('namespace')).toMatchObject({
+      status: 'ok',
+      detail: 'nat REDIRECT 169.254.169.254:80 → 9697',
+    });
+    expect(hop('namespace').evidence.redirectV6).toContain('fe80::a9fe:a9fe/128');
+    expect(hop('haproxy')).toMatchObject({ status: 'ok', target: 'pid 7001' });
+    expect(hop('haproxy').evidence.listening).toEqual([':::9697']);
+    expect(hop('probe-haproxy').status).toBe('skip');
+    expect(lab.agent.requests[0]).toMatchObject({ 'x-neutron-router-id': ROUTER, 'x-forwarded-for': VM1.ip });
+    expect(lab.agent.requests[0]?.['x-neutron-network-id']).toBeUndefined();
+  });
+
+  it('names the missing REDIRECT rule', async () => {
+    addQrouter();
+    iptables = iptables.replace(/.*REDIRECT.*\n/, '');
+    const doc = JSON.parse((await run(['--netns', QROUTER, '--ip', VM1.ip])).stdout);
+    expect(doc.diagnosis.hop).toBe('namespace');
+    expect(doc.diagnosis.cause).toContain('REDIRECT --to-ports 9697) is missing');
+    expect(doc.diagnosis.fix).toContain('enable_metadata_proxy');
+  });
+
+  it('names a haproxy that binds but does not listen', async () => {
+    addQrouter();
+    lab.node.file('/proc/7001/net/tcp6', TCP_HEADER);
+    const doc = JSON.parse((await run(['--netns', QROUTER, '--ip', VM1.ip])).stdout);
+    expect(doc.diagnosis).toMatchObject({ hop: 'haproxy' });
+    expect(doc.diagnosis.cause).toContain('does not listen on :::9697');
+  });
+});
+
+describe('ovnmeta namespaces (OVN metadata agent)', () => {
+  function addOvn(withAgent = true) {
+    const conf = `${STATE}/ovn-metadata-proxy/${OVN_NET}.conf`;
+    const ini = '/etc/neutron/neutron_ovn_metadata_agent.ini';
+    lab.node
+      .file(`/run/netns/${OVNMETA}`, '', { ino: 4026532900 })
+      .file(
+        conf,
+        fixture('haproxy-config/ovnmeta.conf').replace('/var/lib/neutron/metadata_proxy', lab.socketPath),
+      )
+      .file(`${STATE}/external/pids/${OVN_NET}.pid.haproxy`, '7101\n')
+      .file(
+        ini,
+        `[DEFAULT]\nstate_path = ${STATE}\nnova_metadata_port = ${lab.novaPort}\nmetadata_proxy_shared_secret = ${SECRET}\nmetadata_proxy_socket = ${lab.socketPath}\n`,
+      )
+      .process(7101, {
+        argv: ['haproxy', '-f', conf],
+        netns: 4026532900,
+        tcp: fixture('node/haproxy-netns-proc-net-tcp.txt'),
+        tcp6: TCP_HEADER,
+      });
+    lab.node.file('/etc/neutron/neutron.conf', '[DEFAULT]\ncore_plugin = ml2\n');
+    if (withAgent) {
+      lab.node.process(7200, {
+        title: `neutron-ovn-metadata-agent (/usr/bin/python3 /usr/bin/neutron-ovn-metadata-agent --config-file=${ini} --config-file=/etc/neutron/neutron.conf)`,
+        sockets: [274722],
+      });
+    }
+  }
+
+  it('asks the OVN agent with X-OVN-Network-ID; probes through 169.254.169.254:80', async () => {
+    addOvn();
+    const r = await run(['--netns', OVNMETA, '--ip', VM1.ip]);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ kind: 'ovnmeta', id: OVN_NET });
+    const hop = (n: string) => doc.hops.find((h: { name: string }) => h.name === n);
+    expect(hop('namespace')).toMatchObject({
+      status: 'ok',
+      detail: `169.254.169.254 on tap${OVN_NET.slice(0, 10)}1`,
+    });
+    expect(hop('haproxy')).toMatchObject({ status: 'ok' });
+    expect(hop('haproxy').evidence.header).toBe(`X-OVN-Network-ID ${OVN_NET}`);
+    expect(hop('agent').evidence).toMatchObject({ program: 'neutron-ovn-metadata-agent', pid: 7200 });
+    expect(hop('agent').evidence.configFiles).toEqual([
+      '/etc/neutron/neutron_ovn_metadata_agent.ini',
+      '/etc/neutron/neutron.conf',
+    ]);
+    expect(lab.agent.requests[0]).toMatchObject({ 'x-ovn-network-id': OVN_NET });
+    expect(doc.diagnosis).toBe(null);
+    expect(r.code).toBe(0);
+  });
+
+  it('expects the OVN agent, not the ML2/OVS one, for an ovnmeta namespace', async () => {
+    addOvn(false);
+    const doc = JSON.parse((await run(['--netns', OVNMETA, '--ip', VM1.ip])).stdout);
+    expect(doc.hops.find((h: { name: string }) => h.name === 'agent')).toMatchObject({ status: 'fail' });
+    expect(doc.diagnosis.cause).toContain('neutron-ovn-metadata-agent is not running');
+  });
+});
