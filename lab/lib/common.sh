@@ -64,7 +64,7 @@ start_svc() {
   # shellcheck disable=SC2016
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidf" \
     setpriv --reuid="$user" --regid="$(id -gn "$user")" --init-groups \
-    env -i "${envv[@]}" "$@" </dev/null >>"$logf" 2>&1 &
+    env -i "${envv[@]}" "$@" </dev/null >>"$logf" 2>&1 9>&- &
   wait_for 5 "$name to record its pid" test -s "$pidf"
   wait_for 10 "$name to start" svc_pid "$name"
 }
@@ -105,6 +105,20 @@ unix_listening() {  # a listening socket bound at PATH
 netns_exists() {  # gotcha 17: read the whole list, no grep -q on a pipe
   [ -e "/run/netns/$1" ] || return 1
   ip netns list 2>/dev/null | awk -v n="$1" '$1 == n { f=1 } END { exit !f }'
+}
+
+# One lab-changing script at a time (up, down, break, heal, scale-*): a second
+# one waits for the first instead of interleaving starts and stops. heal runs
+# up while holding the lock; LAB_LOCK_HELD lets the inner one through.
+lab_lock() {
+  [ "${LAB_LOCK_HELD:-}" = "$S" ] && return 0
+  mkdir -p "$S"
+  exec 9>"$S/.lock"
+  if ! flock -n 9; then
+    say "waiting for another lab script to finish (lock $S/.lock)"
+    flock -w "${1:-900}" 9 || die "another lab script still holds $S/.lock"
+  fi
+  export LAB_LOCK_HELD=$S
 }
 
 # ---- state -----------------------------------------------------------------

@@ -96,7 +96,7 @@ start_haproxy() {
   mkdir -p "$(dirname "$pidf")"
   rm -f "$pidf"
   wait_for 15 "fe80::a9fe:a9fe on $tap to pass DAD" v6_ready "$ns" "$tap" fe80::a9fe:a9fe
-  ip netns exec "$ns" haproxy -f "$conf" >>"$LOG/haproxy/haproxy-start.log" 2>&1 \
+  ip netns exec "$ns" haproxy -f "$conf" >>"$LOG/haproxy/haproxy-start.log" 2>&1 9>&- \
     || die "haproxy for $uuid did not start; see $LOG/haproxy/haproxy-start.log"
   wait_for 10 "haproxy of $uuid to write its pid file" haproxy_pid "$uuid"
 }
