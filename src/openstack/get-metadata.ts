@@ -223,6 +223,7 @@ export async function getMetadata(o: GetOptions, ctx: Context): Promise<GetResul
       let forwardedFor = o.forwardedFor;
       let networkId = o.networkId;
       const routerId = o.routerId;
+      let diagnosis: { portProjectId?: string; serverProjectId?: string } = {};
       if (
         forwardedFor !== undefined &&
         (networkId !== undefined || routerId !== undefined) &&
@@ -234,21 +235,32 @@ export async function getMetadata(o: GetOptions, ctx: Context): Promise<GetResul
         const found = await findServer(s, o.server, { allProjects: o.allProjects === true });
         server = { id: found.id, name: found.name, projectId: found.projectId, status: found.status };
         forwardedFor ??= firstFixedIPv4(found);
+        if (networkId === undefined && routerId === undefined) {
+          const ports = await listPorts(s, { deviceId: found.id });
+          // nova's addresses can be empty (a port of another project): the port's address is the guest's
+          const wanted = forwardedFor;
+          const port = wanted
+            ? ports.find((p) => p.fixedIps.some((f) => f.ipAddress === wanted))
+            : ports.find((p) => p.fixedIps.some((f) => isIP(f.ipAddress) === 4));
+          if (!port) {
+            throw operationalError(
+              'PORT_NOT_FOUND',
+              wanted
+                ? `no port of server ${found.id} has the fixed IP ${wanted}`
+                : `server ${found.id} has no port with a fixed IPv4 address`,
+              {
+                hint: `ports: ${ports.map((p) => `${p.id} (${p.fixedIps.map((f) => f.ipAddress).join(', ')})`).join('; ') || 'none'}; give --forwarded-for and --network-id`,
+              },
+            );
+          }
+          forwardedFor ??= port.fixedIps.find((f) => isIP(f.ipAddress) === 4)?.ipAddress;
+          networkId = port.networkId;
+          diagnosis = { portProjectId: port.projectId, serverProjectId: found.projectId };
+        }
         if (forwardedFor === undefined) {
           throw operationalError('NO_FIXED_IP', `server ${found.id} has no fixed IPv4 address to ask as`, {
             hint: 'give the address with --forwarded-for',
           });
-        }
-        if (networkId === undefined && routerId === undefined) {
-          const ip = forwardedFor;
-          const ports = await listPorts(s, { deviceId: found.id });
-          const port = ports.find((p) => p.fixedIps.some((f) => f.ipAddress === ip));
-          if (!port) {
-            throw operationalError('PORT_NOT_FOUND', `no port of server ${found.id} has the fixed IP ${ip}`, {
-              hint: `ports: ${ports.map((p) => `${p.id} (${p.fixedIps.map((f) => f.ipAddress).join(', ')})`).join('; ') || 'none'}`,
-            });
-          }
-          networkId = port.networkId;
         }
       }
       target = {
@@ -256,6 +268,7 @@ export async function getMetadata(o: GetOptions, ctx: Context): Promise<GetResul
         socketPath: o.viaSocket,
         forwardedFor,
         ...(routerId !== undefined ? { routerId } : { networkId: networkId ?? '' }),
+        ...diagnosis,
       };
       endpoint = o.viaSocket;
     } else {
@@ -272,7 +285,7 @@ export async function getMetadata(o: GetOptions, ctx: Context): Promise<GetResul
         cloud = s.cloud;
         const found = await findServer(s, o.server, { allProjects: o.allProjects === true });
         server = { id: found.id, name: found.name, projectId: found.projectId, status: found.status };
-        forwardedFor ??= firstFixedIPv4(found);
+        forwardedFor ??= firstFixedIPv4(found) ?? (await portIPv4(s, found.id, ctx));
       }
       const base = metadataBaseUrl(o, ctx, cloud, session);
       ctx.debug(`metadata API: ${base.url} (from ${base.source})`);
@@ -315,6 +328,22 @@ export async function getMetadata(o: GetOptions, ctx: Context): Promise<GetResul
   } finally {
     await http.close();
   }
+}
+
+/** The first fixed IPv4 of the server's ports, when nova lists none (the agent would send it). */
+async function portIPv4(s: Session, serverId: string, ctx: Context): Promise<string | undefined> {
+  try {
+    const ports = await listPorts(s, { deviceId: serverId });
+    for (const p of ports) {
+      const ip = p.fixedIps.find((f) => isIP(f.ipAddress) === 4)?.ipAddress;
+      if (ip) return ip;
+    }
+  } catch (err) {
+    ctx.debug(
+      `no X-Forwarded-For: cannot list the server's ports (${err instanceof Error ? err.message : String(err)})`,
+    );
+  }
+  return undefined;
 }
 
 function fetched(name: string, res: MetadataResponse, withBody: boolean): FetchedDocument {

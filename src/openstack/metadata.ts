@@ -43,6 +43,9 @@ export interface SocketTarget {
   forwardedFor: string;
   networkId?: string;
   routerId?: string;
+  /** for diagnosis only (never sent): the port's and the server's projects, when looked up */
+  portProjectId?: string;
+  serverProjectId?: string;
 }
 
 export type MetadataTarget = NovaTarget | SocketTarget;
@@ -410,11 +413,17 @@ async function explainSocket(
         const listing = await probe(e, listingPath);
         if (listing?.status === 200) return documentMissing(e, res, listingOf(listing));
       }
+      const projectsDiffer =
+        t.portProjectId !== undefined &&
+        t.serverProjectId !== undefined &&
+        t.portProjectId !== t.serverProjectId;
       return operationalError(
         'AGENT_NOT_FOUND',
         `the metadata agent answered 404 for ${t.forwardedFor} on ${on}`,
         {
-          hint: `no single port on the ${on} has ${t.forwardedFor} as a fixed IP, or nova refused the port's instance in the port's project; a direct osmeta get (without --via-socket) tells the two apart`,
+          hint: projectsDiffer
+            ? `the port of ${t.forwardedFor} is in project ${t.portProjectId}, the server in ${t.serverProjectId}: the agent sends the port's project as X-Tenant-ID and nova refuses it`
+            : `no single port on the ${on} has ${t.forwardedFor} as a fixed IP, or nova refused the port's instance in the port's project; a direct osmeta get (without --via-socket) tells the two apart`,
         },
       );
     }
