@@ -226,6 +226,36 @@ describe('osmeta get: the lookup and the signed request', () => {
   });
 });
 
+describe('osmeta get: a server whose addresses nova does not list', () => {
+  const bare = () => {
+    const doc = JSON.parse(httpFixture('api/nova-server-show.200.http').body.toString());
+    doc.server.addresses = {};
+    return JSON.stringify(doc);
+  };
+  const ports = (projectId: string) => {
+    const doc = JSON.parse(httpFixture('api/neutron-ports-by-device_id.200.http').body.toString());
+    doc.ports[0].tenant_id = projectId;
+    doc.ports[0].project_id = projectId;
+    return JSON.stringify(doc);
+  };
+
+  it("asks as the port's fixed IP, as the agent would", async () => {
+    keystone();
+    agent
+      .get(FX.nova)
+      .intercept({ path: `/v2.1/servers/${FX.vm1}` })
+      .reply(200, bare());
+    agent
+      .get(FX.neutron)
+      .intercept({ path: (p: string) => p.includes(`device_id=${FX.vm1}`) })
+      .reply(200, ports(FX.alt));
+    metadata('/latest/meta-data/local-ipv4', [200, FX.vm1Ip]);
+    const r = await get([FX.vm1, '--ec2', 'meta-data/local-ipv4']);
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, FX.vm1Ip, '']);
+    agent.assertNoPendingInterceptors();
+  });
+});
+
 describe('osmeta get --all', () => {
   function all(userData: boolean) {
     keystone();
@@ -695,6 +725,35 @@ describe('osmeta get --via-socket (a real HTTP server on a temp UNIX socket)', (
       `error: the metadata agent answered 404 for 10.90.0.99 on network ${FX.network}`,
     );
     expect(seen.map((h) => h.path)).toEqual(['/openstack/latest/meta_data.json', '/openstack/latest/']);
+  });
+
+  it("names a port in another project than the server's as the cause of the agent's 404", async () => {
+    answer = {
+      status: 404,
+      body: '{"message": "The resource could not be found.", "title": "Not Found"}',
+      type: 'application/json',
+    };
+    keystone();
+    const doc = JSON.parse(httpFixture('api/nova-server-show.200.http').body.toString());
+    doc.server.addresses = {};
+    agent
+      .get(FX.nova)
+      .intercept({ path: `/v2.1/servers/${FX.vm1}` })
+      .reply(200, JSON.stringify(doc));
+    const ports = JSON.parse(httpFixture('api/neutron-ports-by-device_id.200.http').body.toString());
+    ports.ports[0].tenant_id = FX.alt;
+    ports.ports[0].project_id = FX.alt;
+    agent
+      .get(FX.neutron)
+      .intercept({ path: (p: string) => p.includes(`device_id=${FX.vm1}`) })
+      .reply(200, JSON.stringify(ports));
+    const r = await get([FX.vm1, 'meta_data.json', '--via-socket', socket]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `error: the metadata agent answered 404 for ${FX.vm1Ip} on network ${FX.network}\n` +
+        `hint: the port of ${FX.vm1Ip} is in project ${FX.alt}, the server in ${FX.demo}: the agent sends the port's project as X-Tenant-ID and nova refuses it\n`,
+    );
+    expect(seen[0]).toMatchObject({ 'x-forwarded-for': FX.vm1Ip, 'x-neutron-network-id': FX.network });
   });
 
   it('says when there is no socket', async () => {
