@@ -1,8 +1,9 @@
-import { Agent, type Dispatcher, ProxyAgent, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Context } from '../context.js';
 import { OsmetaError, operationalError } from '../errors.js';
 import { fsReason } from '../host/oslo-config.js';
 import { proxyFor } from './proxy.js';
+import { Agent, loadProxyAgent, request } from './undici.js';
 
 // The one HTTP layer: undici with connect and total timeouts, keep-alive, the proxy variables
 // as requests reads them, request ids, and a --debug line per exchange with secrets redacted.
@@ -107,11 +108,13 @@ export class HttpClient {
     let body: Buffer;
     const dispatcher = await this.dispatcherFor(r);
     try {
-      res = await request(r.url, {
+      const url = new URL(r.url);
+      res = await request(dispatcher, {
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
         method: method as Dispatcher.HttpMethod,
         headers: r.headers ?? {},
         ...(r.body === undefined ? {} : { body: r.body }),
-        dispatcher,
         signal,
       });
       body = Buffer.from(await res.body.arrayBuffer());
@@ -164,6 +167,7 @@ export class HttpClient {
     };
     const common = { headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs };
     if (proxy) {
+      const ProxyAgent = await loadProxyAgent();
       agent = new ProxyAgent({
         uri: proxy,
         requestTls: connect,

@@ -226,3 +226,14 @@ describe('TLS', () => {
     ).rejects.toThrow(`cannot read the CA bundle ${join(dir, 'none.pem')}: no such file`);
   });
 });
+
+describe('the undici parts loaded at start-up', () => {
+  it('are the public Agent and request API of this undici', async () => {
+    const undici = await import('undici');
+    const parts = await import('../../../src/openstack/undici.js');
+    expect(parts.Agent).toBe(undici.Agent);
+    expect(await parts.loadProxyAgent()).toBe(undici.ProxyAgent);
+    const api = (await import('undici/lib/api/api-request.js')).default;
+    expect(api).toBe((undici.Dispatcher.prototype as unknown as { request: unknown }).request);
+  });
+});
