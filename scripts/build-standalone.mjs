@@ -13,7 +13,9 @@ const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
 const require = createRequire(import.meta.url);
 
 if (process.platform !== 'linux' || process.arch !== 'x64') {
-  throw new Error(`build:standalone makes a linux-x64 executable; this is ${process.platform}-${process.arch}`);
+  throw new Error(
+    `build:standalone makes a linux-x64 executable; this is ${process.platform}-${process.arch}`,
+  );
 }
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -62,4 +64,6 @@ execFileSync(
 );
 const version = execFileSync(exe, ['--version'], { encoding: 'utf8' }).trim();
 if (version !== pkg.version) throw new Error(`the executable says ${version}, package.json ${pkg.version}`);
-console.log(`${exe}: ${(statSync(exe).size / 1048576).toFixed(1)} MiB, osmeta ${version} (node ${process.version})`);
+console.log(
+  `${exe}: ${(statSync(exe).size / 1048576).toFixed(1)} MiB, osmeta ${version} (node ${process.version})`,
+);
