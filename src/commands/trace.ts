@@ -2,7 +2,9 @@ import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { ExitCode, operationalError, usageError } from '../errors.js';
+import type { ClosableLookup } from '../host/trace/openstack.js';
 import type { TraceAllResult, TraceOptions, TraceResult } from '../host/trace/types.js';
+import type { OpenStackFlags } from '../openstack/options.js';
 import { emit, type GlobalOptions, note } from '../output.js';
 import { globalsOf, parsePositiveSeconds, setExitCode } from './shared.js';
 
@@ -13,7 +15,12 @@ export type TraceCommandResult =
 
 const NETNS_HINT = 'qdhcp-<network-id>, qrouter-<router-id> or ovnmeta-<network-id> (ip netns list)';
 
-export async function runTrace(opts: TraceOptions, ctx: Context): Promise<TraceCommandResult> {
+export async function runTrace(
+  opts: TraceOptions,
+  ctx: Context,
+  flags: OpenStackFlags = {},
+  timeoutS = 10,
+): Promise<TraceCommandResult> {
   const targets = [opts.netns && '--netns', opts.server && '--server', opts.all && '--all'].filter(Boolean);
   if (opts.all && (opts.netns || opts.server || opts.ip)) {
     throw usageError(
@@ -46,14 +53,21 @@ export async function runTrace(opts: TraceOptions, ctx: Context): Promise<TraceC
     );
   }
   const run = await import('../host/trace/run.js');
-  const deps = {};
-  if (opts.all) return { mode: 'all', result: await run.traceAll(ctx, opts, deps) };
-  if (!ns) {
-    throw operationalError('NEEDS_OPENSTACK', '--server and --ip alone need the OpenStack API client', {
-      hint: 'give the namespace too: --netns qdhcp-<network-id> --ip <address>',
-    });
+  // the OpenStack API only when asked for (guest lookups), once, closed at the end
+  let lookup: Promise<ClosableLookup | undefined> | undefined;
+  const deps = {
+    openstack: () => {
+      lookup ??= import('../host/trace/openstack.js').then((m) => m.openStackLookup(ctx, flags, timeoutS));
+      return lookup;
+    },
+  };
+  try {
+    if (opts.all) return { mode: 'all', result: await run.traceAll(ctx, opts, deps) };
+    if (ns) return { mode: 'one', result: await run.traceNamespace(ctx, ns, opts, deps) };
+    return { mode: 'one', result: await run.traceGuest(ctx, opts, deps) };
+  } finally {
+    await (await lookup?.catch(() => undefined))?.close();
   }
-  return { mode: 'one', result: await run.traceNamespace(ctx, ns, opts, deps) };
 }
 
 export async function traceView(r: TraceCommandResult, ctx: Context, g: GlobalOptions): Promise<number> {
@@ -132,25 +146,25 @@ Examples:
       ...(o.statePath !== undefined ? { statePath: o.statePath as string } : {}),
       ...(o.novaConfig !== undefined ? { novaConfig: o.novaConfig as string[] } : {}),
     };
-    setExitCode(ctx, await traceView(await run(opts, ctx), ctx, g));
+    const { openStackFlagsOf } = await import('../openstack/options.js');
+    setExitCode(ctx, await traceView(await run(opts, ctx, openStackFlagsOf(o), g.timeout), ctx, g));
   });
 
   // internal: one bounded HTTP request, answered as JSON — trace runs it inside a namespace
   program
     .command('__probe-http', { hidden: true })
     .argument('<url>')
-    .addOption(
-      program.createOption('--timeout <seconds>').default(5).argParser(parsePositiveSeconds('--timeout')),
-    )
+    // not --timeout: the root program owns that name and would take the value
+    .addOption(program.createOption('--wait <seconds>').default(5).argParser(parsePositiveSeconds('--wait')))
     .option('--header <line>', 'Name: value (repeatable)', collect)
-    .action(async (url: string, o: { timeout: number; header?: string[] }) => {
+    .action(async (url: string, o: { wait: number; header?: string[] }) => {
       const { httpProbe } = await import('../host/http-probe.js');
       const headers: Record<string, string> = {};
       for (const line of o.header ?? []) {
         const i = line.indexOf(':');
         if (i > 0) headers[line.slice(0, i).trim()] = line.slice(i + 1).trim();
       }
-      const r = await httpProbe({ url, headers, timeoutMs: o.timeout * 1000, maxBody: 4096 });
+      const r = await httpProbe({ url, headers, timeoutMs: o.wait * 1000, maxBody: 4096 });
       ctx.io.out(`${JSON.stringify(r)}\n`);
     });
 }

@@ -68,7 +68,7 @@ export async function probeHaproxy(
   const r = await run(
     ctx,
     'ip',
-    ['netns', 'exec', ns.name, ...ctx.selfArgv, '__probe-http', url, '--timeout', String(timeoutS)],
+    ['netns', 'exec', ns.name, ...ctx.selfArgv, '__probe-http', url, '--wait', String(timeoutS)],
     timeoutS * 1000 + 5000,
   );
   let res: HttpProbeResult | undefined;
@@ -179,12 +179,19 @@ export function resourceHeader(ns: MetadataNamespace, hf: HaproxyFacts): { name:
   return { name, value: ns.id };
 }
 
+export interface NeutronView {
+  portsForIp: number;
+  portId?: string;
+  deviceId?: string;
+  projectId?: string;
+}
+
 export interface SocketProbeContext {
   path: string;
   header: { name: string; value: string };
   agentRunning: boolean;
-  /** what Neutron says about the guest's address, when it could be asked */
-  neutron?: { portsForIp: number; portId?: string; deviceId?: string; projectId?: string };
+  /** what Neutron says about the guest's address, asked on a 404 when it can be */
+  neutron?: () => Promise<NeutronView | undefined>;
 }
 
 export interface SocketProbeOutcome {
@@ -268,7 +275,8 @@ export async function probeSocket(
         h.consequenceOf = 'probe-nova';
         return { hop: h };
       case 404: {
-        const n = c.neutron;
+        const n = await c.neutron?.();
+        if (n) h.evidence.neutronPortsForIp = n.portsForIp;
         if (n && n.portsForIp === 0) {
           fail(
             h,

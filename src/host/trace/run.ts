@@ -1,6 +1,15 @@
+import { isIPv4 } from 'node:net';
 import type { Context } from '../../context.js';
-import { KIND_AGENT, listNamespaceNames, type MetadataNamespace, parseNamespaceName } from '../netns.js';
-import { mapLimit } from '../proc.js';
+import { operationalError } from '../../errors.js';
+import {
+  inSubnet,
+  listNamespaceNames,
+  type MetadataNamespace,
+  namespaceInode,
+  parseIpAddrJson,
+  parseNamespaceName,
+} from '../netns.js';
+import { mapLimit, runsProgram } from '../proc.js';
 import { where } from '../service-config.js';
 import { DHCP_AGENT, L3_AGENT, loadNovaConfig, OVN_METADATA_AGENT } from '../services.js';
 import { diagnose } from './diagnose.js';
@@ -10,6 +19,7 @@ import {
   gatherNodeFacts,
   type NodeFacts,
   type NovaFacts,
+  run,
   statePathFor,
 } from './facts.js';
 import { byIp, hostFileGuests } from './guests.js';
@@ -24,6 +34,7 @@ import {
 } from './hops.js';
 import { isComputePort, type OpenStackLookup, type PortInfo, ROUTER_INTERFACE_OWNERS } from './lookup.js';
 import {
+  type NeutronView,
   type NovaProbeTarget,
   probeHaproxy,
   probeNova,
@@ -213,29 +224,29 @@ async function socketAndNova(
   let first: { out: SocketProbeOutcome; guest: Guest } | undefined;
   let chosen: { out: SocketProbeOutcome; guest: Guest } | undefined;
   for (const guest of p.guests) {
-    let neutron: Parameters<typeof probeSocket>[2]['neutron'];
-    if (p.neutronForIp && p.lookup) {
+    // asked only when the agent answers 404: does Neutron know a port with this address?
+    const neutron = async (): Promise<NeutronView | undefined> => {
+      if (!p.neutronForIp || !p.lookup) return undefined;
       try {
         const net = r.ns.kind === 'qrouter' ? undefined : r.ns.id;
         const ports = await p.lookup.portsByIp(guest.ip, net);
-        neutron = { portsForIp: ports.length };
         const port = ports[0];
-        if (ports.length === 1 && port) {
-          Object.assign(neutron, { portId: port.id, deviceId: port.deviceId, projectId: port.projectId });
-          guest.portId ??= port.id;
-          guest.instanceId ??= port.deviceId || undefined;
-          guest.projectId ??= port.projectId;
-        }
+        if (ports.length !== 1 || !port) return { portsForIp: ports.length };
+        guest.portId ??= port.id;
+        guest.instanceId ??= port.deviceId || undefined;
+        guest.projectId ??= port.projectId;
+        return { portsForIp: 1, portId: port.id, deviceId: port.deviceId, projectId: port.projectId };
       } catch (err) {
         notes.push(
           `Neutron could not be asked about ${guest.ip}: ${err instanceof Error ? err.message : String(err)}`,
         );
+        return undefined;
       }
-    }
+    };
     const out = await probeSocket(
       ctx,
       guest,
-      { path, header, agentRunning: shared.agent.svc !== undefined, ...(neutron ? { neutron } : {}) },
+      { path, header, agentRunning: shared.agent.svc !== undefined, neutron },
       opts.probeTimeout,
     );
     first ??= { out, guest };
@@ -272,7 +283,9 @@ async function socketAndNova(
       projectId: guest.projectId,
       forwardedFor: guest.ip,
     };
-    if (p.lookup && pick.out.hop.status === 'fail') {
+    if (guest.instanceProjectId !== undefined) {
+      target.serverProjectId = guest.instanceProjectId;
+    } else if (p.lookup && pick.out.hop.status === 'fail') {
       try {
         const server = await p.lookup.server(guest.instanceId);
         target.serverProjectId = server ? server.projectId : null;
@@ -454,10 +467,153 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
   return { ok: results.every((x) => x.ok), namespaces: results, notes };
 }
 
-/** What to say when no namespace on this node serves the guest's network. */
-export function expectedNamespaces(networkId: string, routerIds: readonly string[], ovn: boolean): string[] {
-  if (ovn) return [`ovnmeta-${networkId}`];
-  return [`qdhcp-${networkId}`, ...routerIds.map((r) => `qrouter-${r}`)];
+/** --server or --ip alone: the guest's port (Neutron) or subnet (local), then its namespace here. */
+export async function traceGuest(ctx: Context, opts: TraceOptions, deps: TraceDeps): Promise<TraceResult> {
+  const notes: string[] = [];
+  const [facts, lookup, names] = await Promise.all([
+    gatherNodeFacts(ctx),
+    loadLookup(deps, notes),
+    listNamespaceNames(ctx.fs),
+  ]);
+  const local = names.map(parseNamespaceName).filter((n): n is MetadataNamespace => n !== undefined);
+  let guest: Guest;
+  let port: PortInfo | undefined;
+  if (opts.server !== undefined) {
+    if (!lookup) {
+      throw operationalError(
+        'NEEDS_OPENSTACK',
+        `--server needs OpenStack credentials to find ${opts.server}'s port`,
+        {
+          hint: `set OS_CLOUD (or OS_AUTH_URL …), or give --netns and --ip${notes.length ? `; ${notes[0]}` : ''}`,
+        },
+      );
+    }
+    const server = await lookup.server(opts.server);
+    if (!server) {
+      throw operationalError('SERVER_NOT_FOUND', `no server with a name or ID of '${opts.server}' exists`, {
+        hint: 'check the name or ID (openstack server list --all-projects)',
+      });
+    }
+    const ports = (await lookup.portsByDevice(server.id)).filter((p) =>
+      p.fixedIps.some((ip) => !ip.includes(':')),
+    );
+    port = (opts.ip ? ports.find((p) => p.fixedIps.includes(opts.ip!)) : undefined) ?? ports[0];
+    const ip = opts.ip ?? port?.fixedIps.find((a) => !a.includes(':'));
+    if (!port || !ip) {
+      throw operationalError(
+        'NO_PORT',
+        `server ${server.name} (${server.id}) has no port with an IPv4 fixed IP`,
+        {
+          hint: `openstack port list --device-id ${server.id}`,
+        },
+      );
+    }
+    guest = { ...guestFromPort(ip, port), name: server.name, instanceProjectId: server.projectId };
+  } else {
+    const ip = opts.ip!;
+    guest = { ip, source: 'option' };
+    if (lookup) {
+      try {
+        const ports = await lookup.portsByIp(ip);
+        if (ports.length === 1) {
+          port = ports[0]!;
+          guest = { ...guestFromPort(ip, port, 'option') };
+        } else if (ports.length > 1) {
+          notes.push(
+            `${ports.length} Neutron ports have the fixed IP ${ip} (networks ${ports.map((p) => p.networkId).join(', ')})`,
+          );
+        }
+      } catch (err) {
+        notes.push(
+          `Neutron could not be asked about ${ip}: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+  }
+
+  let ns: MetadataNamespace | undefined;
+  let expected: string[] = [];
+  if (port) {
+    let routers: string[] = [];
+    if (lookup) {
+      try {
+        routers = (await lookup.portsOnNetwork(port.networkId))
+          .filter((p) => ROUTER_INTERFACE_OWNERS.includes(p.deviceOwner))
+          .map((p) => p.deviceId);
+      } catch {
+        routers = [];
+      }
+    }
+    const ovn = facts.agents.ovn.svc !== undefined;
+    expected = ovn
+      ? [`ovnmeta-${port.networkId}`]
+      : [`qdhcp-${port.networkId}`, ...routers.map((r) => `qrouter-${r}`)];
+    const here = local.filter((n) => expected.includes(n.name));
+    ns = await preferServing(ctx, facts, here);
+  }
+  if (!ns) {
+    // no port known: the namespace whose subnet holds the address (its DHCP, router or metadata port)
+    ns = await bySubnet(ctx, local, guest.ip, opts.probeTimeout * 1000);
+    if (ns) notes.push(`${ns.name} serves ${guest.ip}: one of its interfaces is on that subnet`);
+  }
+  if (!ns && expected.length > 0) {
+    const want = parseNamespaceName(expected[0]!)!;
+    notes.push(
+      `the guest's network ${port!.networkId} is served by ${expected.join(' or ')}, and none of them is on this node`,
+    );
+    return traceNamespace(ctx, want, opts, deps, {
+      guests: [guest],
+      facts,
+      ...(lookup ? { lookup } : {}),
+      notes,
+    });
+  }
+  if (!ns) {
+    throw operationalError(
+      'NO_NAMESPACE',
+      `no metadata namespace on this node serves ${guest.ip}: none of their subnets holds it${lookup ? ' and no Neutron port has it' : ''}`,
+      {
+        hint: lookup
+          ? 'give --netns to trace a namespace as this guest anyway'
+          : 'give --netns, or set OS_CLOUD so trace can ask Neutron',
+      },
+    );
+  }
+  return traceNamespace(ctx, ns, opts, deps, {
+    guests: [guest],
+    facts,
+    ...(lookup ? { lookup } : {}),
+    notes,
+  });
 }
 
-export { KIND_AGENT };
+/** Among candidate namespaces, the one with a haproxy running (the one guests actually reach). */
+async function preferServing(
+  ctx: Context,
+  facts: NodeFacts,
+  candidates: readonly MetadataNamespace[],
+): Promise<MetadataNamespace | undefined> {
+  for (const n of candidates) {
+    const ino = await namespaceInode(ctx.fs, n.name);
+    const inNs = ino === undefined ? [] : (facts.byNetns.get(`net:[${ino}]`) ?? []);
+    if (inNs.some((p) => runsProgram(p, 'haproxy'))) return n;
+  }
+  return candidates[0];
+}
+
+async function bySubnet(
+  ctx: Context,
+  local: readonly MetadataNamespace[],
+  ip: string,
+  timeoutMs: number,
+): Promise<MetadataNamespace | undefined> {
+  if (!isIPv4(ip)) return undefined;
+  const found = await mapLimit(local, 8, async (n) => {
+    const r = await run(ctx, 'ip', ['-j', '-n', n.name, 'addr', 'show'], timeoutMs);
+    if (r.code !== 0) return false;
+    return parseIpAddrJson(r.stdout).some((i) =>
+      i.addresses.some((a) => a.family === 'inet' && a.prefixlen < 32 && inSubnet(ip, a.local, a.prefixlen)),
+    );
+  });
+  return local.find((_, i) => found[i]);
+}

@@ -47,6 +47,8 @@ export interface Guest {
   projectId?: string;
   portId?: string;
   name?: string;
+  /** the instance's own project per nova's API (the agent sends the port's: they must match) */
+  instanceProjectId?: string;
 }
 
 export interface TraceResult {

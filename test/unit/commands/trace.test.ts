@@ -131,7 +131,7 @@ describe('osmeta trace on a healthy node', () => {
     const probe = lab.calls.find((c) => c.includes('__probe-http'))!;
     expect(probe.slice(0, 4)).toEqual(['ip', 'netns', 'exec', NS]);
     expect(probe).toContain('http://169.254.169.254:80/openstack');
-    expect(probe.slice(-2)).toEqual(['--timeout', '5']);
+    expect(probe.slice(-2)).toEqual(['--wait', '5']);
   });
 
   it('draws the chain on a terminal, in colour, and ends with the verdict', async () => {
@@ -391,5 +391,61 @@ describe('osmeta trace refuses', () => {
     const r = await trace(['--netns', 'vm1', '--json']);
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'INVALID_NETNS', exitCode: 2 } });
+  });
+});
+
+describe('osmeta __probe-http (run by trace inside a namespace)', () => {
+  it('prints one JSON document: status, who answered, latency', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => {
+      res.writeHead(503, { 'content-type': 'text/html', 'cache-control': 'no-cache' });
+      res.end(
+        '<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n',
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const r = await runCli(['__probe-http', `http://127.0.0.1:${port}/openstack`, '--wait', '2']);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        outcome: 'response',
+        status: 503,
+        form: 'haproxy',
+        connected: true,
+      });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('reports a hang as a hang once --wait is up', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer(() => {});
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const started = performance.now();
+      const r = await runCli([
+        '__probe-http',
+        `http://127.0.0.1:${port}/`,
+        '--wait',
+        '0.2',
+        '--timeout',
+        '30',
+      ]);
+      expect(performance.now() - started).toBeLessThan(1500);
+      expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'hang', connected: true });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('is not listed in the help', async () => {
+    const r = await runCli(['--help']);
+    expect(r.stdout).toContain('trace');
+    expect(r.stdout).not.toContain('__probe-http');
   });
 });

@@ -1,0 +1,222 @@
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lab, labScript, osmeta, osmetaCommand } from './lab.js';
+
+// osmeta trace against the lab's real qdhcp namespace, haproxy, neutron-metadata-agent and nova.
+// Every break is healed right away (the other end-to-end suites share the lab).
+
+const HOPS = [
+  'namespace',
+  'haproxy',
+  'socket',
+  'agent',
+  'nova',
+  'probe-haproxy',
+  'probe-socket',
+  'probe-nova',
+];
+
+interface Hop {
+  name: string;
+  status: string;
+  detail: string;
+  evidence: Record<string, unknown>;
+}
+interface TraceJson {
+  netns: string;
+  kind: string;
+  id: string;
+  ok: boolean;
+  guest: { ip: string; instanceId?: string } | null;
+  hops: Hop[];
+  diagnosis: { hop: string; cause: string; fix: string } | null;
+}
+
+const statePath = () => ['--state-path', lab('LAB_NEUTRON_STATE_PATH')];
+
+async function trace(args: string[]) {
+  const r = await osmeta(['trace', ...args, ...statePath(), '--json'], { timeoutMs: 60_000 });
+  let doc: TraceJson;
+  try {
+    doc = JSON.parse(r.stdout) as TraceJson;
+  } catch {
+    throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+  }
+  return { ...r, doc };
+}
+
+const statuses = (doc: TraceJson) => Object.fromEntries(doc.hops.map((h) => [h.name, h.status]));
+
+/** Breaks one hop, runs fn, heals — whatever happens. */
+async function broken<T>(fault: string, fn: () => Promise<T>): Promise<T> {
+  labScript('break', fault);
+  try {
+    return await fn();
+  } finally {
+    labScript('heal');
+  }
+}
+
+beforeAll(() => {
+  labScript('heal');
+});
+afterAll(() => {
+  labScript('heal');
+});
+
+describe('osmeta trace on a healthy lab', () => {
+  it('is all ✔ for the demo network, impersonating a guest Neutron names', async () => {
+    const { code, doc, stderr } = await trace(['--netns', lab('LAB_QDHCP_NETNS')]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(doc).toMatchObject({
+      netns: lab('LAB_QDHCP_NETNS'),
+      kind: 'qdhcp',
+      id: lab('LAB_NETWORK_ID'),
+      ok: true,
+    });
+    expect(doc.diagnosis).toBeNull();
+    expect(doc.hops.map((h) => h.name)).toEqual(HOPS);
+    expect(doc.hops.filter((h) => h.status !== 'ok')).toEqual([]);
+    expect(doc.guest).toMatchObject({ ip: lab('LAB_VM1_IP'), instanceId: lab('LAB_VM1_ID') });
+    const hop = (n: string) => doc.hops.find((h) => h.name === n)!;
+    expect(hop('haproxy').evidence.pidFile).toBe(lab('LAB_HAPROXY_PIDFILE'));
+    expect(hop('haproxy').evidence.config).toBe(lab('LAB_HAPROXY_CONF'));
+    expect(hop('socket').evidence).toMatchObject({ path: lab('LAB_SOCKET'), owner: 'neutron', mode: '0644' });
+    expect(hop('agent').evidence).toMatchObject({ secretMatchesNova: true });
+    expect(hop('agent').evidence.configFiles).toContain(lab('LAB_AGENT_CONFIG'));
+    expect((hop('nova').evidence.novaConfig as { files: string[] }).files).toContain(lab('LAB_NOVA_CONF'));
+    expect(hop('probe-haproxy').evidence).toMatchObject({ status: 404, answeredBy: 'webob' });
+    expect(hop('probe-socket').evidence).toMatchObject({ status: 200, instanceId: lab('LAB_VM1_ID') });
+    expect(hop('probe-nova').evidence).toMatchObject({ status: 200 });
+    expect(JSON.stringify(doc)).not.toContain(lab('LAB_SECRET'));
+  });
+
+  it('draws the chain for people and exits 0', async () => {
+    const r = await osmeta([
+      'trace',
+      '--netns',
+      lab('LAB_QDHCP_NETNS'),
+      '--ip',
+      lab('LAB_VM1_IP'),
+      ...statePath(),
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    for (const h of HOPS) expect(r.stdout).toMatch(new RegExp(`✔ ${h}\\s`));
+    expect(r.stdout).toContain(lab('LAB_SOCKET'));
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('✔ every hop is healthy');
+  });
+
+  it('--ip alone finds the port, its network and the namespace', async () => {
+    const { code, doc } = await trace(['--ip', lab('LAB_VM1_IP')]);
+    expect(code).toBe(0);
+    expect(doc.netns).toBe(lab('LAB_QDHCP_NETNS'));
+  });
+
+  it('--server finds the server, its port and the namespace', async () => {
+    const { code, doc } = await trace(['--server', lab('LAB_VM1_NAME')]);
+    expect(code).toBe(0);
+    expect(doc.netns).toBe(lab('LAB_QDHCP_NETNS'));
+    expect(doc.guest).toMatchObject({ ip: lab('LAB_VM1_IP'), instanceId: lab('LAB_VM1_ID') });
+  });
+
+  it('--all: one line per namespace, every one healthy', async () => {
+    const r = await osmeta(['trace', '--all', ...statePath()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`✔\\s+qdhcp\\s+${lab('LAB_NETWORK_ID')}\\s+ok`));
+    expect(r.stdout).toMatch(new RegExp(`✔\\s+qdhcp\\s+${lab('LAB_ALT_NETWORK_ID')}\\s+ok`));
+  });
+});
+
+describe('osmeta trace on the standing fixtures', () => {
+  it('a guest address no port owns: probe-socket, no Neutron port', async () => {
+    const { code, doc } = await trace(['--ip', lab('LAB_STRAY_IP')]);
+    expect(code).toBe(3);
+    expect(doc.netns).toBe(lab('LAB_QDHCP_NETNS'));
+    expect(doc.diagnosis?.hop).toBe('probe-socket');
+    expect(doc.diagnosis?.cause).toContain(`no Neutron port has the fixed IP ${lab('LAB_STRAY_IP')}`);
+  });
+
+  it('a port in another project than its instance: probe-nova, the projects named', async () => {
+    const { code, doc } = await trace(['--ip', lab('LAB_VM3_IP')]);
+    expect(code).toBe(3);
+    expect(statuses(doc)).toMatchObject({ 'probe-socket': 'fail', 'probe-nova': 'fail' });
+    expect(doc.diagnosis?.hop).toBe('probe-nova');
+    expect(doc.diagnosis?.cause).toContain(`the port's project ${lab('LAB_VM3_PORT_PROJECT_ID')}`);
+    expect(doc.diagnosis?.cause).toContain(`project ${lab('LAB_VM3_PROJECT_ID')}`);
+  });
+});
+
+describe('osmeta trace names the broken hop', () => {
+  it.each([
+    ['haproxy', 'haproxy', /haproxy is dead in qdhcp-.*names pid \d+, which is not running/],
+    ['agent', 'agent', /neutron-metadata-agent is not running/],
+    [
+      'socket-path',
+      'socket',
+      /haproxy's server line names \/var\/lib\/neutron\/metadata_proxy, but the metadata agent's metadata_proxy_socket is/,
+    ],
+    [
+      'secret',
+      'agent',
+      /metadata_proxy_shared_secret in .*metadata_agent\.ini:\d+ differs from nova\.conf \[neutron\]/,
+    ],
+    ['nova-metadata', 'nova', /nothing listens on http:\/\/127\.0\.0\.1:8775/],
+    ['proxy-off', 'nova', /\[neutron\] service_metadata_proxy = false/],
+  ])('lab/break %s: the %s hop', async (fault, hop, cause) => {
+    const { code, doc, stderr } = await broken(fault, () =>
+      trace(['--netns', lab('LAB_QDHCP_NETNS'), '--ip', lab('LAB_VM1_IP')]),
+    );
+    expect(code, stderr).toBe(3);
+    expect(doc.ok).toBe(false);
+    expect(doc.diagnosis?.hop).toBe(hop);
+    expect(doc.diagnosis?.cause).toMatch(cause);
+    expect(doc.diagnosis?.fix).not.toBe('');
+    expect(JSON.stringify(doc)).not.toContain(lab('LAB_SECRET'));
+  });
+
+  it('lab/break neutron: the agent hangs on its port lookup, reported within --probe-timeout', async () => {
+    const r = await broken('neutron', () =>
+      trace(['--netns', lab('LAB_QDHCP_NETNS'), '--ip', lab('LAB_VM1_IP'), '--probe-timeout', '2']),
+    );
+    expect(r.code).toBe(3);
+    expect(r.durationMs).toBeLessThan(15_000);
+    expect(r.doc.diagnosis?.hop).toBe('probe-socket');
+    expect(r.doc.diagnosis?.cause).toMatch(/did not answer within 2 s: its port lookup \(RPC get_ports/);
+    expect(statuses(r.doc)).toMatchObject({ nova: 'ok', 'probe-haproxy': 'fail' });
+  });
+
+  it('human output: cause: and fix: for the broken hop', async () => {
+    const r = await broken('haproxy', () =>
+      osmeta(['trace', '--netns', lab('LAB_QDHCP_NETNS'), '--ip', lab('LAB_VM1_IP'), ...statePath()]),
+    );
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/✖ haproxy\s/);
+    expect(r.stdout).toMatch(/^cause: haproxy is dead in /m);
+    expect(r.stdout).toMatch(/^fix: {3}.*ip netns exec qdhcp-/m);
+  });
+});
+
+describe('osmeta trace without root', () => {
+  it('exits 1 with a one-line error', () => {
+    const [cmd, ...pre] = osmetaCommand();
+    const r = spawnSync(
+      'setpriv',
+      [
+        '--reuid=nobody',
+        '--regid=nogroup',
+        '--clear-groups',
+        cmd!,
+        ...pre,
+        'trace',
+        '--netns',
+        lab('LAB_QDHCP_NETNS'),
+      ],
+      { encoding: 'utf8', env: { PATH: process.env.PATH, NO_COLOR: '1' } },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')[0]).toMatch(/^error: trace needs root/);
+  });
+});
