@@ -14,6 +14,10 @@ export function novaUrl(agent: AgentFacts): string {
   return `${s.novaProtocol}://${host}:${s.novaPort}`;
 }
 
+/** nova.conf as a nova on this node reads it (or --nova-config), not a guess at /etc/nova/nova.conf. */
+export const novaConfigTrusted = (nova: NovaFacts) =>
+  nova.location.source !== 'default' || nova.location.pid !== undefined;
+
 const unquote = (v: string) => v.trim().replace(/^(["'])(.*)\1$/, '$2');
 
 export function agentHop(ctx: Context, agent: AgentFacts, nova: NovaFacts): Hop {
@@ -75,7 +79,10 @@ export function agentHop(ctx: Context, agent: AgentFacts, nova: NovaFacts): Hop 
     const novaSecret = n.secret?.value ?? '';
     const same = signaturesEqual(agentSecret, novaSecret);
     h.evidence.secretMatchesNova = same;
-    if (!same) {
+    if (!same && !novaConfigTrusted(nova)) {
+      // no nova runs here: /etc/nova/nova.conf may belong to nothing; probe-nova has the last word
+      secretNote = `secret differs from ${novaFile}, which no nova on this node reads (see probe-nova)`;
+    } else if (!same) {
       const onlyQuotes = unquote(agentSecret) === unquote(novaSecret);
       fail(
         h,
@@ -84,9 +91,10 @@ export function agentHop(ctx: Context, agent: AgentFacts, nova: NovaFacts): Hop 
         `set the same metadata_proxy_shared_secret in ${agentFile} [DEFAULT] and nova.conf [neutron], then restart ${agent.program} and nova-api-metadata`,
       );
       return done();
+    } else {
+      secretNote =
+        agentSecret === '' ? 'no shared secret on either side (nova accepts it)' : 'secret matches nova.conf';
     }
-    secretNote =
-      agentSecret === '' ? 'no shared secret on either side (nova accepts it)' : 'secret matches nova.conf';
   } else if (!(s.secret && s.secret.value !== '')) {
     secretNote = 'no shared secret set';
   }
@@ -117,6 +125,7 @@ export async function novaHop(
       readable: nova.settings !== undefined,
       source: nova.location.source,
       pid: nova.location.pid ?? null,
+      trusted: novaConfigTrusted(nova),
     },
     serviceMetadataProxy: nova.settings?.serviceMetadataProxy.value ?? null,
   };
@@ -164,7 +173,7 @@ export async function novaHop(
     );
     return h;
   }
-  if (nova.settings) {
+  if (nova.settings && novaConfigTrusted(nova)) {
     const smp = nova.settings.serviceMetadataProxy;
     if (smp.value !== true) {
       const how = smp.from
@@ -179,6 +188,12 @@ export async function novaHop(
       return h;
     }
   }
-  h.detail = `GET / 200${nova.settings ? ', service_metadata_proxy = true' : ' (nova.conf not on this node)'}`;
+  h.detail = `GET / 200${
+    !nova.settings
+      ? ' (nova.conf not on this node)'
+      : novaConfigTrusted(nova)
+        ? ', service_metadata_proxy = true'
+        : ` (${nova.config.paths.join(', ')} not checked: no nova on this node reads it)`
+  }`;
   return h;
 }

@@ -276,12 +276,24 @@ describe('osmeta trace names the broken hop', () => {
       .replace('/var/lib/osmeta-lab/neutron/metadata_proxy', lab.socketPath)
       .replace('nova_metadata_port = 8775', 'nova_metadata_port = 1');
     lab.node.file(AGENT_CONF, conf);
+    // nothing listens on nova's port: its config is only a guess at Debian's default file
+    lab.node.kill(9001).kill(9002);
+    lab.node.file('/etc/nova/nova.conf', '[neutron]\nservice_metadata_proxy = true\n');
     lab.agent.behaviour = 'nova-down';
     const { code, doc } = await traceJson(['--netns', NS, '--ip', VM1.ip]);
     expect(code).toBe(3);
     expect(doc.diagnosis?.hop).toBe('nova');
     expect(doc.diagnosis?.cause).toContain('nothing listens on http://127.0.0.1:1');
-    expect(status(doc)['probe-socket']).toBe('fail');
+    expect(status(doc)).toMatchObject({ agent: 'ok', 'probe-socket': 'fail' });
+    const agent = doc.hops.find((h) => h.name === 'agent')!;
+    expect(agent.detail).toContain(
+      'secret differs from /etc/nova/nova.conf, which no nova on this node reads',
+    );
+    expect(doc.hops.find((h) => h.name === 'nova')?.evidence.novaConfig).toMatchObject({
+      files: ['/etc/nova/nova.conf'],
+      source: 'default',
+      trusted: false,
+    });
   });
 
   it('service_metadata_proxy = false: the nova hop', async () => {
