@@ -60,6 +60,8 @@ interface Shared {
 }
 
 const MAX_GUEST_TRIES = 3;
+/** --all: namespaces whose guests are asked of Neutron (one call each) for the shared probes */
+const NEUTRON_GUEST_TRIES = 4;
 
 /** The agent's config as the running agent reads it (from its command line). */
 const configTrusted = (a: AgentFacts) => a.config.source === 'process' && a.config.files.length > 0;
@@ -396,10 +398,26 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
 
   // one socket probe (and the shared nova probe) through the first namespace that looks healthy
   const probeNovaBy = new Map<string, { socket: Hop; nova: Hop; guest: Guest | null; netns: string }>();
-  for (const { r, shared, socket } of runs) {
+  // guests: the DHCP host files of every healthy namespace (local reads), Neutron for a few only
+  const healthy = runs.filter(
+    ({ r, socket }) => r.nsHop.status === 'ok' && r.haproxyHop.status === 'ok' && socket.status === 'ok',
+  );
+  const local = await mapLimit(healthy, 16, ({ r }) =>
+    r.ns.kind === 'qdhcp'
+      ? hostFileGuests(ctx.fs, r.statePath, r.ns.id, r.nsFacts.interfaces)
+      : Promise.resolve([]),
+  );
+  const asked = new Set(healthy.filter((_, i) => local[i]!.length === 0).slice(0, NEUTRON_GUEST_TRIES));
+  const remote = await Promise.all(
+    healthy.map((h) =>
+      asked.has(h) ? guestCandidates(ctx, h.r.ns, h.r.nsFacts, h.r.statePath, lookup, notes) : [],
+    ),
+  );
+  for (const [i, { r, shared }] of healthy.entries()) {
     if (probeNovaBy.has(shared.agent.program)) continue;
-    if (r.nsHop.status !== 'ok' || r.haproxyHop.status !== 'ok' || socket.status !== 'ok') continue;
-    const guests = await guestCandidates(ctx, r.ns, r.nsFacts, r.statePath, lookup, notes);
+    const guests: Guest[] = local[i]!.length
+      ? local[i]!.slice(0, MAX_GUEST_TRIES).map((ip) => ({ ip, source: 'dhcp-host-file' as const }))
+      : remote[i]!;
     if (guests.length === 0) continue;
     const out = await socketAndNova(
       ctx,
@@ -450,7 +468,11 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
           : 'not probed with --all (--probe-all, or trace --netns)',
       );
       novaProbe =
-        sharedProbe?.nova ?? skip(hop('probe-nova', shared.agent.program, t, t), 'no guest was probed');
+        sharedProbe?.nova ??
+        skip(
+          hop('probe-nova', shared.agent.program, t, t),
+          'no guest known in the namespaces tried: trace --netns <ns> probes one',
+        );
     }
     const hops = [
       r.nsHop,
