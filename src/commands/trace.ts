@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { ExitCode, operationalError, usageError } from '../errors.js';
@@ -35,6 +34,7 @@ export async function runTrace(
     });
   }
   if (opts.probeAll && !opts.all) throw usageError('CONFLICTING_OPTIONS', '--probe-all goes with --all');
+  const { isIP } = await import('node:net');
   if (opts.ip !== undefined && isIP(opts.ip) === 0) {
     throw usageError('INVALID_IP', `'${opts.ip}' is not an IP address`);
   }

@@ -131,13 +131,14 @@ async function guestCandidates(
   ns: MetadataNamespace,
   nsFacts: NamespaceFacts,
   statePath: string,
-  lookup: OpenStackLookup | undefined,
+  lazy: () => Promise<OpenStackLookup | undefined>,
   notes: string[],
 ): Promise<Guest[]> {
   if (ns.kind === 'qdhcp') {
     const ips = await hostFileGuests(ctx.fs, statePath, ns.id, nsFacts.interfaces);
     if (ips.length > 0) return ips.slice(0, MAX_GUEST_TRIES).map((ip) => ({ ip, source: 'dhcp-host-file' }));
   }
+  const lookup = await lazy();
   if (!lookup) return [];
   try {
     let networks = [ns.id];
@@ -190,9 +191,8 @@ async function passive(
 
 interface ProbeInputs {
   guests: Guest[];
-  lookup: OpenStackLookup | undefined;
-  /** ask Neutron about the guest's address when the agent answers 404 */
-  neutronForIp: boolean;
+  /** the OpenStack API, loaded on first use (most healthy traces never need it) */
+  lookup: () => Promise<OpenStackLookup | undefined>;
 }
 
 async function socketAndNova(
@@ -228,10 +228,11 @@ async function socketAndNova(
   for (const guest of p.guests) {
     // asked only when the agent answers 404: does Neutron know a port with this address?
     const neutron = async (): Promise<NeutronView | undefined> => {
-      if (!p.neutronForIp || !p.lookup) return undefined;
+      const lookup = await p.lookup();
+      if (!lookup) return undefined;
       try {
         const net = r.ns.kind === 'qrouter' ? undefined : r.ns.id;
-        const ports = await p.lookup.portsByIp(guest.ip, net);
+        const ports = await lookup.portsByIp(guest.ip, net);
         const port = ports[0];
         if (ports.length !== 1 || !port) return { portsForIp: ports.length };
         guest.portId ??= port.id;
@@ -287,9 +288,9 @@ async function socketAndNova(
     };
     if (guest.instanceProjectId !== undefined) {
       target.serverProjectId = guest.instanceProjectId;
-    } else if (p.lookup && pick.out.hop.status === 'fail') {
+    } else if (pick.out.hop.status === 'fail' && (await p.lookup())) {
       try {
-        const server = await p.lookup.server(guest.instanceId);
+        const server = await (await p.lookup())!.server(guest.instanceId);
         target.serverProjectId = server ? server.projectId : null;
         if (server?.name) guest.name ??= server.name;
       } catch (err) {
@@ -323,18 +324,24 @@ export async function traceNamespace(
   ns: MetadataNamespace,
   opts: TraceOptions,
   deps: TraceDeps,
-  given: { guests?: Guest[]; facts?: NodeFacts; lookup?: OpenStackLookup; notes?: string[] } = {},
+  given: {
+    guests?: Guest[];
+    facts?: NodeFacts;
+    lookup?: OpenStackLookup;
+    notes?: string[];
+    expected?: string[];
+  } = {},
 ): Promise<TraceResult> {
   const notes = given.notes ?? [];
-  const lookupP = given.lookup ? Promise.resolve(given.lookup) : loadLookup(deps, notes);
+  const lookup = given.lookup ? async () => given.lookup : lazyLookup(deps, notes);
   const facts = given.facts ?? (await gatherNodeFacts(ctx));
   const cache = new Map<string, Promise<Shared>>();
   const [shared, r] = await Promise.all([
     sharedFor(ctx, facts, ns.kind, opts, cache),
     passive(ctx, ns, facts, opts),
   ]);
+  if (given.expected && !r.nsFacts.exists) explainMissing(r.nsHop, ns, given.expected);
   const socket = await socketFor(ctx, facts, shared, ns, r.hf);
-  const lookup = await lookupP;
   const [probeH, rest] = await Promise.all([
     probeHaproxy(ctx, ns, r.nsFacts.exists, r.hf, opts.probeTimeout),
     (async () => {
@@ -342,14 +349,7 @@ export async function traceNamespace(
         given.guests ??
         (opts.ip ? [{ ip: opts.ip, source: 'option' as const }] : undefined) ??
         (await guestCandidates(ctx, ns, r.nsFacts, r.statePath, lookup, notes));
-      return socketAndNova(
-        ctx,
-        r,
-        shared,
-        opts,
-        { guests, lookup, neutronForIp: lookup !== undefined },
-        notes,
-      );
+      return socketAndNova(ctx, r, shared, opts, { guests, lookup }, notes);
     })(),
   ]);
   const hops = [
@@ -365,14 +365,31 @@ export async function traceNamespace(
   return result(r, hops, rest.guest, notes);
 }
 
-async function loadLookup(deps: TraceDeps, notes: string[]): Promise<OpenStackLookup | undefined> {
-  if (!deps.openstack) return undefined;
-  try {
-    return await deps.openstack();
-  } catch (err) {
-    notes.push(`OpenStack API not used: ${err instanceof Error ? err.message : String(err)}`);
-    return undefined;
-  }
+/** The OpenStack API on first use; a failure to connect is a note, once, and trace goes on without. */
+function lazyLookup(deps: TraceDeps, notes: string[]): () => Promise<OpenStackLookup | undefined> {
+  let p: Promise<OpenStackLookup | undefined> | undefined;
+  return () => {
+    p ??= (async () => {
+      if (!deps.openstack) return undefined;
+      try {
+        return await deps.openstack();
+      } catch (err) {
+        notes.push(`OpenStack API not used: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      }
+    })();
+    return p;
+  };
+}
+
+/** The namespace a guest's network needs is not here: say which ones would serve it. */
+function explainMissing(h: Hop, ns: MetadataNamespace, expected: readonly string[]) {
+  h.evidence.expected = expected;
+  h.cause = `no namespace on this node serves the guest's ${ns.kind === 'qrouter' ? 'router' : 'network'}: it would be ${expected.join(' or ')}, and none exists here; the agent that serves it runs on another node, or on none`;
+  h.fix =
+    ns.kind === 'ovnmeta'
+      ? 'check neutron-ovn-metadata-agent on the chassis the port is bound to'
+      : `openstack network agent list --network ${ns.id} shows which DHCP agents host it; run trace there`;
 }
 
 /** --all: the shared hops once, each namespace's own hops passively, probes where they look broken. */
@@ -385,7 +402,7 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
     return { ok: true, namespaces: [], notes };
   }
   const cache = new Map<string, Promise<Shared>>();
-  const lookupP = loadLookup(deps, notes);
+  const lookup = lazyLookup(deps, notes);
   const runs = await mapLimit(namespaces, 8, async (ns) => {
     const [shared, r] = await Promise.all([
       sharedFor(ctx, facts, ns.kind, opts, cache),
@@ -394,7 +411,6 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
     const socket = await socketFor(ctx, facts, shared, ns, r.hf);
     return { r, shared, socket };
   });
-  const lookup = await lookupP;
 
   // one socket probe (and the shared nova probe) through the first namespace that looks healthy
   const probeNovaBy = new Map<string, { socket: Hop; nova: Hop; guest: Guest | null; netns: string }>();
@@ -419,14 +435,7 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
       ? local[i]!.slice(0, MAX_GUEST_TRIES).map((ip) => ({ ip, source: 'dhcp-host-file' as const }))
       : remote[i]!;
     if (guests.length === 0) continue;
-    const out = await socketAndNova(
-      ctx,
-      r,
-      shared,
-      opts,
-      { guests, lookup, neutronForIp: lookup !== undefined },
-      notes,
-    );
+    const out = await socketAndNova(ctx, r, shared, opts, { guests, lookup }, notes);
     probeNovaBy.set(shared.agent.program, { ...out, netns: r.ns.name });
   }
 
@@ -449,14 +458,7 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
       ({ socket: socketProbe, nova: novaProbe, guest } = sharedProbe);
     } else if (probe && opts.probeAll) {
       const guests = await guestCandidates(ctx, r.ns, r.nsFacts, r.statePath, lookup, rnotes);
-      const out = await socketAndNova(
-        ctx,
-        r,
-        shared,
-        opts,
-        { guests, lookup, neutronForIp: lookup !== undefined },
-        rnotes,
-      );
+      const out = await socketAndNova(ctx, r, shared, opts, { guests, lookup }, rnotes);
       socketProbe = out.socket;
       novaProbe = sharedProbe?.nova ?? out.nova;
       guest = out.guest;
@@ -494,7 +496,7 @@ export async function traceGuest(ctx: Context, opts: TraceOptions, deps: TraceDe
   const notes: string[] = [];
   const [facts, lookup, names] = await Promise.all([
     gatherNodeFacts(ctx),
-    loadLookup(deps, notes),
+    lazyLookup(deps, notes)(),
     listNamespaceNames(ctx.fs),
   ]);
   const local = names.map(parseNamespaceName).filter((n): n is MetadataNamespace => n !== undefined);
@@ -573,21 +575,20 @@ export async function traceGuest(ctx: Context, opts: TraceOptions, deps: TraceDe
     const here = local.filter((n) => expected.includes(n.name));
     ns = await preferServing(ctx, facts, here);
   }
-  if (!ns) {
-    // no port known: the namespace whose subnet holds the address (its DHCP, router or metadata port)
+  if (!ns && !port) {
+    // no port known: the namespace whose subnet holds the address (its DHCP, router or metadata port);
+    // with a port, its network decides (tenant subnets overlap)
     ns = await bySubnet(ctx, local, guest.ip, opts.probeTimeout * 1000);
     if (ns) notes.push(`${ns.name} serves ${guest.ip}: one of its interfaces is on that subnet`);
   }
   if (!ns && expected.length > 0) {
     const want = parseNamespaceName(expected[0]!)!;
-    notes.push(
-      `the guest's network ${port!.networkId} is served by ${expected.join(' or ')}, and none of them is on this node`,
-    );
     return traceNamespace(ctx, want, opts, deps, {
       guests: [guest],
       facts,
       ...(lookup ? { lookup } : {}),
       notes,
+      expected,
     });
   }
   if (!ns) {
