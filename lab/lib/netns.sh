@@ -68,6 +68,10 @@ ensure_guest() {
   else
     ip -n "$qns" route replace "$ip/32" dev "$qdev"
   fi
+  # what DHCP gives a guest: a default route via the subnet's gateway (.1, which
+  # nothing in the lab owns: traffic stays in the lab's namespaces) and dnsmasq's
+  # classless route to the metadata address via the DHCP port
+  ip -n "$ns" route replace default via "${dhcp_ip%.*}.1" dev eth0
   ip -n "$ns" route replace 169.254.169.254/32 via "$dhcp_ip" dev eth0
 }
 
