@@ -68,7 +68,7 @@ describe('osmeta trace on a healthy lab', () => {
   it('is all ✔ for the demo network, impersonating a guest Neutron names', async () => {
     const { code, doc, stderr } = await trace(['--netns', lab('LAB_QDHCP_NETNS')]);
     expect(stderr).toBe('');
-    expect(code).toBe(0);
+    expect(code, JSON.stringify(doc.diagnosis)).toBe(0);
     expect(doc).toMatchObject({
       netns: lab('LAB_QDHCP_NETNS'),
       kind: 'qdhcp',
@@ -110,13 +110,13 @@ describe('osmeta trace on a healthy lab', () => {
 
   it('--ip alone finds the port, its network and the namespace', async () => {
     const { code, doc } = await trace(['--ip', lab('LAB_VM1_IP')]);
-    expect(code).toBe(0);
+    expect(code, JSON.stringify(doc.diagnosis)).toBe(0);
     expect(doc.netns).toBe(lab('LAB_QDHCP_NETNS'));
   });
 
   it('--server finds the server, its port and the namespace', async () => {
     const { code, doc } = await trace(['--server', lab('LAB_VM1_NAME')]);
-    expect(code).toBe(0);
+    expect(code, JSON.stringify(doc.diagnosis)).toBe(0);
     expect(doc.netns).toBe(lab('LAB_QDHCP_NETNS'));
     expect(doc.guest).toMatchObject({ ip: lab('LAB_VM1_IP'), instanceId: lab('LAB_VM1_ID') });
   });
