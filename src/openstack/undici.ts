@@ -1,3 +1,4 @@
+import './wasm-baseline.js';
 import type * as Undici from 'undici';
 import type { Dispatcher } from 'undici';
 import requestPart from 'undici/lib/api/api-request.js';
