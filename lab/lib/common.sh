@@ -37,6 +37,13 @@ wait_for() {
 # ---- processes -------------------------------------------------------------
 pidfile_of() { printf '%s/%s.pid' "$RUN" "$1"; }
 
+# cmdline_has PID TEXT (no grep -q on a pipe: an early exit + pipefail lies)
+cmdline_has() {
+  local c
+  c=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
+  [[ $c == *"$2"* ]]
+}
+
 pid_alive() {  # pid_alive PID: a live (non-zombie) process
   local pid=$1 state
   [[ $pid =~ ^[0-9]+$ ]] || return 1
@@ -91,7 +98,7 @@ rss_kib() {  # resident set of a process group (the service and its workers)
 
 # ---- checks ----------------------------------------------------------------
 tcp_listening() {  # tcp_listening PORT  (on 127.0.0.1 in the host namespace)
-  ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+  [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
 }
 http_ok() {  # http_ok URL: any HTTP answer below 500
   local code

@@ -83,7 +83,7 @@ haproxy_pid() {  # the running proxy of network UUID (neutron: the pid's cmdline
   local uuid=$1 pid
   pid=$(read_pid "$(haproxy_pidfile_of "$uuid")" 2>/dev/null) || return 1
   pid_alive "$pid" || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$uuid" || return 1
+  cmdline_has "$pid" "$uuid" || return 1
   printf '%s\n' "$pid"
 }
 
@@ -108,7 +108,7 @@ start_haproxy() {
 stop_haproxy() {
   local uuid=$1 pid
   pid=$(read_pid "$(haproxy_pidfile_of "$uuid")" 2>/dev/null || true)
-  if [ -n "$pid" ] && pid_alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$uuid"; then
+  if [ -n "$pid" ] && pid_alive "$pid" && cmdline_has "$pid" "$uuid"; then
     stop_pid "haproxy-$uuid" "$pid" 10
   fi
   rm -f "$(haproxy_pidfile_of "$uuid")"

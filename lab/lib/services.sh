@@ -37,7 +37,7 @@ svc_pid() {
   pid=$(read_pid "$(pidfile_of "$name")" 2>/dev/null) || return 1
   pid_alive "$pid" || return 1
   [ "$(stat -c %U "/proc/$pid" 2>/dev/null)" = "${SVC_USER[$name]}" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "${SVC_TOKEN[$name]}" || return 1
+  cmdline_has "$pid" "${SVC_TOKEN[$name]}" || return 1
   printf '%s\n' "$pid"
 }
 svc_running() { svc_pid "$1" >/dev/null; }

@@ -10,7 +10,7 @@ PACKAGES=(mariadb-server rabbitmq-server keystone python3-keystone uwsgi uwsgi-p
 install_packages() {
   local p missing=()
   for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
   done
   [ "${#missing[@]}" -gt 0 ] || return 0
   say "installing ${#missing[@]} packages (with dependencies): ${missing[*]}"
