@@ -3,7 +3,7 @@
 // namespaces are removed again whatever happens. Skipped when the lab is not up.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { paired, report, timeCommand } from './lib.mjs';
+import { paired, report } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const osmeta = process.env.OSMETA_BIN ? [process.env.OSMETA_BIN] : [process.execPath, `${root}bin/osmeta.js`];
@@ -59,7 +59,13 @@ const t0 = performance.now();
 labScript('scale-netns', String(scale));
 console.log(`\nlab/scale-netns ${scale}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 try {
-  const json = timeCommand(cmd, [...pre, 'trace', '--all', ...state, '--json'], { env, timeoutMs: 120_000 });
+  // 200 namespaces of evidence is over a megabyte of JSON
+  const json = spawnSync(cmd, [...pre, 'trace', '--all', ...state, '--json'], {
+    env,
+    timeout: 120_000,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (json.status !== 0)
     throw new Error(
       `trace --all: exit ${json.status}: ${json.stdout.slice(0, 400)}${json.stderr.slice(0, 400)}`,
@@ -80,7 +86,7 @@ try {
       maxSeconds: 180,
     },
   );
-  allRows = report(`trace --all over ${count} namespaces`, all);
+  allRows = report(`trace --all over ${count} namespaces`, all, `trace --all (${count} namespaces)`);
 } finally {
   labScript('scale-netns', '0');
 }
