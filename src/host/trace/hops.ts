@@ -227,7 +227,12 @@ export async function haproxyHop(
   if (running) hf.confPath = confArg(running) ?? expectedConf;
 
   const confText = await readProcText(ctx.fs, hf.confPath);
-  if (confText !== undefined) hf.config = parseHaproxyConfig(confText, hf.confPath);
+  if (confText !== undefined) {
+    hf.config = parseHaproxyConfig(confText, hf.confPath);
+    // even a dead haproxy's config says which socket it would connect to
+    const sp = serverSocketPath(hf.config);
+    if (sp !== undefined) hf.socketPath = sp;
+  }
   const pidFile = hf.config?.pidfile ?? `${statePath}/external/pids/${ns.id}.pid.haproxy`;
   const pidText = await readProcText(ctx.fs, pidFile);
   const filePid = pidText === undefined ? undefined : Number.parseInt(pidText.trim(), 10);
@@ -292,7 +297,6 @@ export async function haproxyHop(
     return done();
   }
   const cfg = hf.config;
-  hf.socketPath = serverSocketPath(cfg);
   h.evidence.bind = cfg.binds.map((b) => b.raw);
   h.evidence.server = cfg.servers[0]?.address ?? null;
   h.evidence.header = cfg.resource ? `${cfg.resource.header} ${cfg.resource.id}` : null;
