@@ -30,6 +30,7 @@ export function agentHop(ctx: Context, agent: AgentFacts, nova: NovaFacts): Hop 
     program: agent.program,
     running: svc !== undefined,
     pid: svc?.parent.pid ?? null,
+    commandLine: svc ? svc.parent.argv.join(' ') : null,
     workers: svc?.workers.length ?? 0,
     workerPids: svc?.workers.map((w) => w.pid) ?? [],
     configFiles: agent.config.paths,
