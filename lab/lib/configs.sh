@@ -82,6 +82,9 @@ processes = 1
 threads = 4
 listen = 100
 name = keystone-api
+# Python's teardown in a threaded worker can segfault and stall the shutdown
+skip-atexit-teardown = true
+worker-reload-mercy = 5
 chdir = $S/keystone
 plugins = python3
 wsgi-file = /usr/bin/keystone-wsgi-public
@@ -212,6 +215,8 @@ processes = 1
 threads = 1
 listen = 100
 name = nova-$app
+skip-atexit-teardown = true
+worker-reload-mercy = 5
 chdir = $S/nova
 plugins = python3
 wsgi-file = /usr/bin/nova-$app-wsgi
@@ -320,6 +325,15 @@ clouds:
     interface: public
     identity_api_version: 3
 EOF
+}
+
+configs_pending() {  # does any generated file differ from the installed one?
+  local meta rel
+  for meta in "${CFG_META[@]}"; do
+    rel=${meta%% *}
+    cmp -s "$PRISTINE/$rel" "$ETC/$rel" || return 0
+  done
+  return 1
 }
 
 # install_configs: copy changed pristine files into etc/; prints the changed
