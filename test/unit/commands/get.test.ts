@@ -773,3 +773,26 @@ describe('osmeta get --via-socket (a real HTTP server on a temp UNIX socket)', (
     );
   });
 });
+
+describe('osmeta get: interrupted', () => {
+  it('exits 130 when interrupted during a request', async () => {
+    const hang = createServer(() => {});
+    await new Promise<void>((ok) => hang.listen(0, '127.0.0.1', ok));
+    const port = (hang.address() as AddressInfo).port;
+    const { createTestContext } = await import('../../helpers/context.js');
+    const { main } = await import('../../../src/cli.js');
+    const t = createTestContext({ env: { OSMETA_SHARED_SECRET: SECRET } });
+    const controller = new AbortController();
+    t.ctx.signal = controller.signal;
+    setTimeout(() => controller.abort(new Error('interrupted')), 200);
+    const code = await main(
+      ['get', '--project-id', FX.demo, '--metadata-url', `http://127.0.0.1:${port}`, FX.vm1],
+      t.ctx,
+    );
+    hang.closeAllConnections();
+    hang.close();
+    expect(code).toBe(130);
+    expect(t.stdout()).toBe('');
+    expect(t.stderr()).toBe('error: interrupted\n');
+  });
+});
