@@ -17,7 +17,7 @@ import {
   validateVersion,
 } from './metadata.js';
 import { listPorts } from './neutron.js';
-import { findServer, firstFixedIPv4 } from './nova.js';
+import { findServer, firstFixedIPv4, type Server } from './nova.js';
 import type { OpenStackFlags } from './options.js';
 import { createSession, type Session } from './session.js';
 
@@ -200,6 +200,132 @@ async function cloudForProjectIdMode(
   }
 }
 
+interface Resolved {
+  target: MetadataTarget;
+  server: ServerSummary;
+  endpoint: string;
+}
+
+/** Lazily opened Keystone session, shared by the lookups of one run. */
+function sessionOnce(ctx: Context, o: GetOptions, http: HttpClient, warnings: string[]) {
+  let session: Session | undefined;
+  return {
+    get current() {
+      return session;
+    },
+    async open(): Promise<Session> {
+      if (session) return session;
+      session = await createSession(ctx, { timeout: o.timeout, flags: o.os, http });
+      warnings.push(...session.cloud.warnings);
+      return session;
+    },
+  };
+}
+
+type Sessions = ReturnType<typeof sessionOnce>;
+
+const summary = (s: Server): ServerSummary => ({
+  id: s.id,
+  name: s.name,
+  projectId: s.projectId,
+  status: s.status,
+});
+
+/** Through the agent's socket: the guest's address and network (looked up unless all are given). */
+async function socketTarget(o: GetOptions & { viaSocket: string }, sessions: Sessions): Promise<Resolved> {
+  let forwardedFor = o.forwardedFor;
+  let networkId = o.networkId;
+  const routerId = o.routerId;
+  let diagnosis: { portProjectId?: string; serverProjectId?: string } = {};
+  let server: ServerSummary;
+  if (forwardedFor !== undefined && (networkId !== undefined || routerId !== undefined) && isUuid(o.server)) {
+    server = { id: o.server.toLowerCase(), name: null, projectId: null, status: null };
+  } else {
+    const s = await sessions.open();
+    const found = await findServer(s, o.server, { allProjects: o.allProjects === true });
+    server = summary(found);
+    forwardedFor ??= firstFixedIPv4(found);
+    if (networkId === undefined && routerId === undefined) {
+      const ports = await listPorts(s, { deviceId: found.id });
+      // nova's addresses can be empty (a port of another project): the port's address is the guest's
+      const wanted = forwardedFor;
+      const port = wanted
+        ? ports.find((p) => p.fixedIps.some((f) => f.ipAddress === wanted))
+        : ports.find((p) => p.fixedIps.some((f) => isIP(f.ipAddress) === 4));
+      if (!port) {
+        throw operationalError(
+          'PORT_NOT_FOUND',
+          wanted
+            ? `no port of server ${found.id} has the fixed IP ${wanted}`
+            : `server ${found.id} has no port with a fixed IPv4 address`,
+          {
+            hint: `ports: ${ports.map((p) => `${p.id} (${p.fixedIps.map((f) => f.ipAddress).join(', ')})`).join('; ') || 'none'}; give --forwarded-for and --network-id`,
+          },
+        );
+      }
+      forwardedFor ??= port.fixedIps.find((f) => isIP(f.ipAddress) === 4)?.ipAddress;
+      networkId = port.networkId;
+      diagnosis = { portProjectId: port.projectId, serverProjectId: found.projectId };
+    }
+    if (forwardedFor === undefined) {
+      throw operationalError('NO_FIXED_IP', `server ${found.id} has no fixed IPv4 address to ask as`, {
+        hint: 'give the address with --forwarded-for',
+      });
+    }
+  }
+  return {
+    target: {
+      via: 'socket',
+      socketPath: o.viaSocket,
+      forwardedFor,
+      ...(routerId !== undefined ? { routerId } : { networkId: networkId ?? '' }),
+      ...diagnosis,
+    },
+    server,
+    endpoint: o.viaSocket,
+  };
+}
+
+/** Straight to nova's metadata API: the server's project and address, and the signature. */
+async function novaTarget(
+  o: GetOptions,
+  ctx: Context,
+  sessions: Sessions,
+  warnings: string[],
+): Promise<Resolved> {
+  const secret = await resolveSecret(o, ctx);
+  warnings.push(...secret.warnings);
+  let cloud: ResolvedCloud | undefined;
+  let forwardedFor = o.forwardedFor;
+  let server: ServerSummary;
+  if (o.projectId !== undefined) {
+    // the agent sends nova's lower-case form of the ID
+    server = { id: o.server.toLowerCase(), name: null, projectId: o.projectId, status: null };
+    cloud = await cloudForProjectIdMode(ctx, o, warnings);
+  } else {
+    const s = await sessions.open();
+    cloud = s.cloud;
+    const found = await findServer(s, o.server, { allProjects: o.allProjects === true });
+    server = summary(found);
+    forwardedFor ??= firstFixedIPv4(found) ?? (await portIPv4(s, found.id, ctx));
+  }
+  const base = metadataBaseUrl(o, ctx, cloud, sessions.current);
+  ctx.debug(`metadata API: ${base.url} (from ${base.source})`);
+  return {
+    target: {
+      via: 'nova',
+      baseUrl: base.url,
+      tls: metadataTls(o, cloud),
+      instanceId: server.id,
+      projectId: server.projectId!,
+      signature: signInstanceId(secret.value, server.id),
+      ...(forwardedFor === undefined ? {} : { forwardedFor }),
+    },
+    server,
+    endpoint: base.url,
+  };
+}
+
 export async function getMetadata(o: GetOptions, ctx: Context): Promise<GetResult> {
   validateGetOptions(o);
   const doc = o.all
@@ -208,98 +334,11 @@ export async function getMetadata(o: GetOptions, ctx: Context): Promise<GetResul
   const http = new HttpClient(ctx, { timeout: o.timeout });
   try {
     const warnings: string[] = [];
-    let session: Session | undefined;
-    const needSession = async (): Promise<Session> => {
-      if (session) return session;
-      session = await createSession(ctx, { timeout: o.timeout, flags: o.os, http });
-      warnings.push(...session.cloud.warnings);
-      return session;
-    };
-
-    let target: MetadataTarget;
-    let server: ServerSummary;
-    let endpoint: string;
-    if (o.viaSocket !== undefined) {
-      let forwardedFor = o.forwardedFor;
-      let networkId = o.networkId;
-      const routerId = o.routerId;
-      let diagnosis: { portProjectId?: string; serverProjectId?: string } = {};
-      if (
-        forwardedFor !== undefined &&
-        (networkId !== undefined || routerId !== undefined) &&
-        isUuid(o.server)
-      ) {
-        server = { id: o.server.toLowerCase(), name: null, projectId: null, status: null };
-      } else {
-        const s = await needSession();
-        const found = await findServer(s, o.server, { allProjects: o.allProjects === true });
-        server = { id: found.id, name: found.name, projectId: found.projectId, status: found.status };
-        forwardedFor ??= firstFixedIPv4(found);
-        if (networkId === undefined && routerId === undefined) {
-          const ports = await listPorts(s, { deviceId: found.id });
-          // nova's addresses can be empty (a port of another project): the port's address is the guest's
-          const wanted = forwardedFor;
-          const port = wanted
-            ? ports.find((p) => p.fixedIps.some((f) => f.ipAddress === wanted))
-            : ports.find((p) => p.fixedIps.some((f) => isIP(f.ipAddress) === 4));
-          if (!port) {
-            throw operationalError(
-              'PORT_NOT_FOUND',
-              wanted
-                ? `no port of server ${found.id} has the fixed IP ${wanted}`
-                : `server ${found.id} has no port with a fixed IPv4 address`,
-              {
-                hint: `ports: ${ports.map((p) => `${p.id} (${p.fixedIps.map((f) => f.ipAddress).join(', ')})`).join('; ') || 'none'}; give --forwarded-for and --network-id`,
-              },
-            );
-          }
-          forwardedFor ??= port.fixedIps.find((f) => isIP(f.ipAddress) === 4)?.ipAddress;
-          networkId = port.networkId;
-          diagnosis = { portProjectId: port.projectId, serverProjectId: found.projectId };
-        }
-        if (forwardedFor === undefined) {
-          throw operationalError('NO_FIXED_IP', `server ${found.id} has no fixed IPv4 address to ask as`, {
-            hint: 'give the address with --forwarded-for',
-          });
-        }
-      }
-      target = {
-        via: 'socket',
-        socketPath: o.viaSocket,
-        forwardedFor,
-        ...(routerId !== undefined ? { routerId } : { networkId: networkId ?? '' }),
-        ...diagnosis,
-      };
-      endpoint = o.viaSocket;
-    } else {
-      const secret = await resolveSecret(o, ctx);
-      warnings.push(...secret.warnings);
-      let cloud: ResolvedCloud | undefined;
-      let forwardedFor = o.forwardedFor;
-      if (o.projectId !== undefined) {
-        // the agent sends nova's lower-case form of the ID
-        server = { id: o.server.toLowerCase(), name: null, projectId: o.projectId, status: null };
-        cloud = await cloudForProjectIdMode(ctx, o, warnings);
-      } else {
-        const s = await needSession();
-        cloud = s.cloud;
-        const found = await findServer(s, o.server, { allProjects: o.allProjects === true });
-        server = { id: found.id, name: found.name, projectId: found.projectId, status: found.status };
-        forwardedFor ??= firstFixedIPv4(found) ?? (await portIPv4(s, found.id, ctx));
-      }
-      const base = metadataBaseUrl(o, ctx, cloud, session);
-      ctx.debug(`metadata API: ${base.url} (from ${base.source})`);
-      target = {
-        via: 'nova',
-        baseUrl: base.url,
-        tls: metadataTls(o, cloud),
-        instanceId: server.id,
-        projectId: server.projectId!,
-        signature: signInstanceId(secret.value, server.id),
-        ...(forwardedFor === undefined ? {} : { forwardedFor }),
-      };
-      endpoint = base.url;
-    }
+    const sessions = sessionOnce(ctx, o, http, warnings);
+    const { target, server, endpoint } =
+      o.viaSocket !== undefined
+        ? await socketTarget({ ...o, viaSocket: o.viaSocket }, sessions)
+        : await novaTarget(o, ctx, sessions, warnings);
 
     const explainCtx = (d: DocumentRef) => ({ http, target, doc: d, now: () => ctx.now() });
     if (doc) {
