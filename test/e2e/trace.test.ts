@@ -45,6 +45,9 @@ async function trace(args: string[]) {
   return { ...r, doc };
 }
 
+// a break or heal may wait for the lab's lock while another suite uses it
+const BREAK_TIMEOUT = 420_000;
+
 const statuses = (doc: TraceJson) => Object.fromEntries(doc.hops.map((h) => [h.name, h.status]));
 
 /** Breaks one hop, runs fn, heals — whatever happens. */
@@ -59,10 +62,10 @@ async function broken<T>(fault: string, fn: () => Promise<T>): Promise<T> {
 
 beforeAll(() => {
   labScript('heal');
-});
+}, BREAK_TIMEOUT);
 afterAll(() => {
   labScript('heal');
-});
+}, BREAK_TIMEOUT);
 
 describe('osmeta trace on a healthy lab', () => {
   it('is all ✔ for the demo network, impersonating a guest Neutron names', async () => {
@@ -164,38 +167,50 @@ describe('osmeta trace names the broken hop', () => {
     ],
     ['nova-metadata', 'nova', /nothing listens on http:\/\/127\.0\.0\.1:8775/],
     ['proxy-off', 'nova', /\[neutron\] service_metadata_proxy = false/],
-  ])('lab/break %s: the %s hop', async (fault, hop, cause) => {
-    const { code, doc, stderr } = await broken(fault, () =>
-      trace(['--netns', lab('LAB_QDHCP_NETNS'), '--ip', lab('LAB_VM1_IP')]),
-    );
-    expect(code, stderr).toBe(3);
-    expect(doc.ok).toBe(false);
-    expect(doc.diagnosis?.hop).toBe(hop);
-    expect(doc.diagnosis?.cause).toMatch(cause);
-    expect(doc.diagnosis?.fix).not.toBe('');
-    expect(JSON.stringify(doc)).not.toContain(lab('LAB_SECRET'));
-  });
+  ])(
+    'lab/break %s: the %s hop',
+    async (fault, hop, cause) => {
+      const { code, doc, stderr } = await broken(fault, () =>
+        trace(['--netns', lab('LAB_QDHCP_NETNS'), '--ip', lab('LAB_VM1_IP')]),
+      );
+      expect(code, stderr).toBe(3);
+      expect(doc.ok).toBe(false);
+      expect(doc.diagnosis?.hop).toBe(hop);
+      expect(doc.diagnosis?.cause).toMatch(cause);
+      expect(doc.diagnosis?.fix).not.toBe('');
+      expect(JSON.stringify(doc)).not.toContain(lab('LAB_SECRET'));
+    },
+    BREAK_TIMEOUT,
+  );
 
-  it('lab/break neutron: the agent hangs on its port lookup, reported within --probe-timeout', async () => {
-    const r = await broken('neutron', () =>
-      trace(['--netns', lab('LAB_QDHCP_NETNS'), '--ip', lab('LAB_VM1_IP'), '--probe-timeout', '2']),
-    );
-    expect(r.code).toBe(3);
-    expect(r.durationMs).toBeLessThan(15_000);
-    expect(r.doc.diagnosis?.hop).toBe('probe-socket');
-    expect(r.doc.diagnosis?.cause).toMatch(/did not answer within 2 s: its port lookup \(RPC get_ports/);
-    expect(statuses(r.doc)).toMatchObject({ nova: 'ok', 'probe-haproxy': 'fail' });
-  });
+  it(
+    'lab/break neutron: the agent hangs on its port lookup, reported within --probe-timeout',
+    async () => {
+      const r = await broken('neutron', () =>
+        trace(['--netns', lab('LAB_QDHCP_NETNS'), '--ip', lab('LAB_VM1_IP'), '--probe-timeout', '2']),
+      );
+      expect(r.code).toBe(3);
+      expect(r.durationMs).toBeLessThan(15_000);
+      expect(r.doc.diagnosis?.hop).toBe('probe-socket');
+      expect(r.doc.diagnosis?.cause).toMatch(/did not answer within 2 s: its port lookup \(RPC get_ports/);
+      expect(statuses(r.doc)).toMatchObject({ nova: 'ok', 'probe-haproxy': 'fail' });
+    },
+    BREAK_TIMEOUT,
+  );
 
-  it('human output: cause: and fix: for the broken hop', async () => {
-    const r = await broken('haproxy', () =>
-      osmeta(['trace', '--netns', lab('LAB_QDHCP_NETNS'), '--ip', lab('LAB_VM1_IP'), ...statePath()]),
-    );
-    expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/✖ haproxy\s/);
-    expect(r.stdout).toMatch(/^cause: haproxy is dead in /m);
-    expect(r.stdout).toMatch(/^fix: {3}.*ip netns exec qdhcp-/m);
-  });
+  it(
+    'human output: cause: and fix: for the broken hop',
+    async () => {
+      const r = await broken('haproxy', () =>
+        osmeta(['trace', '--netns', lab('LAB_QDHCP_NETNS'), '--ip', lab('LAB_VM1_IP'), ...statePath()]),
+      );
+      expect(r.code).toBe(3);
+      expect(r.stdout).toMatch(/✖ haproxy\s/);
+      expect(r.stdout).toMatch(/^cause: haproxy is dead in /m);
+      expect(r.stdout).toMatch(/^fix: {3}.*ip netns exec qdhcp-/m);
+    },
+    BREAK_TIMEOUT,
+  );
 });
 
 describe('osmeta trace without root', () => {
