@@ -9,7 +9,13 @@ export function median(xs) {
 
 export function timeCommand(cmd, args, { env = process.env, input, timeoutMs = 60_000 } = {}) {
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { env, input, timeout: timeoutMs, stdio: ['pipe', 'pipe', 'pipe'] });
+  const r = spawnSync(cmd, args, {
+    env,
+    input,
+    timeout: timeoutMs,
+    maxBuffer: 256 * 1024 * 1024,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const ms = performance.now() - t0;
   return { ms, status: r.status, stdout: r.stdout?.toString() ?? '', stderr: r.stderr?.toString() ?? '' };
 }

@@ -77,9 +77,13 @@ export function osmeta(args: string[], o: RunOptions = {}): Promise<CliResult> {
   });
 }
 
-/** Runs a lab script (lab/break, lab/heal …) and fails loudly if it fails. */
+/**
+ * Runs a lab script (lab/break, lab/heal …) and fails loudly if it fails. Lab scripts take a lock
+ * on the lab, so one may wait for another: LAB_SCRIPT_TIMEOUT (seconds, default 420) bounds it.
+ */
 export function labScript(script: string, ...args: string[]): void {
-  const r = spawnSync(`${ROOT}lab/${script}`, args, { encoding: 'utf8', timeout: 180_000 });
+  const timeout = Number(process.env.LAB_SCRIPT_TIMEOUT ?? 420) * 1000;
+  const r = spawnSync(`${ROOT}lab/${script}`, args, { encoding: 'utf8', timeout });
   if (r.status !== 0)
     throw new Error(`lab/${script} ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
 }

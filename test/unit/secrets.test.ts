@@ -156,11 +156,9 @@ describe('--secret-from-config', () => {
   });
 
   it("reads the deployment's real files (fixtures captured from the lab)", async () => {
-    const agent = new URL('../../../shared/fixtures/config/metadata_agent.ini', import.meta.url).pathname;
-    const nova = new URL(
-      '../../../shared/fixtures/config/nova.conf.api-neutron-sections.ini',
-      import.meta.url,
-    ).pathname;
+    const agent = new URL('../fixtures/captured/config/metadata_agent.ini', import.meta.url).pathname;
+    const nova = new URL('../fixtures/captured/config/nova.conf.api-neutron-sections.ini', import.meta.url)
+      .pathname;
     const r = await runCli(['sign', '--secret-from-config', agent, '--secret-from-config', nova, ID]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(sig('<shared-secret>'));

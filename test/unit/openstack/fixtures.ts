@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { MockAgent } from 'undici';
 import type { CloudAuth, ResolvedCloud } from '../../../src/openstack/config.js';
 
-// Real captured responses (../shared/fixtures, see its README): status line, CRLF headers, body.
+// Real captured responses (test/fixtures/captured, see its README): status line, CRLF headers, body.
 
-export const FIXTURES = new URL('../../../../shared/fixtures/', import.meta.url);
+export const FIXTURES = new URL('../../fixtures/captured/', import.meta.url);
 
 export interface HttpFixture {
   status: number;
@@ -27,7 +27,7 @@ export function httpFixture(name: string): HttpFixture {
   return { status, headers, body: raw.subarray(sep + 4) };
 }
 
-/** The fixtures' lab facts (shared/fixtures/README.md). */
+/** The fixtures' lab facts (test/fixtures/captured/README.md). */
 export const FX = {
   vm1: 'cc44da1b-aa6c-4ab2-926d-31aa6e134fb0',
   demo: '1bdf2554e6544b96a1d84276bf1cdb37',
