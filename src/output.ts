@@ -67,3 +67,30 @@ export function shellQuote(value: string): string {
   if (value !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
+
+/** A borderless cli-table3 table (loaded only when a table is drawn), as the house style asks. */
+export async function borderlessTable(
+  head: string[],
+  o: { colWidths?: Array<number | null>; wordWrap?: boolean } = {},
+): Promise<{ push(row: string[]): void; toString(): string }> {
+  const { default: Table } = await import('cli-table3');
+  const none = [
+    'top',
+    'top-mid',
+    'top-left',
+    'top-right',
+    'bottom',
+    'bottom-mid',
+    'bottom-left',
+    'bottom-right',
+  ];
+  const sides = ['left', 'left-mid', 'mid', 'mid-mid', 'right', 'right-mid'];
+  const chars = Object.fromEntries([...none, ...sides].map((k) => [k, '']));
+  return new Table({
+    head,
+    chars: { ...chars, middle: '  ' },
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+    ...(o.wordWrap ? { wordWrap: true } : {}),
+    ...(o.colWidths ? { colWidths: o.colWidths as number[] } : {}),
+  }) as unknown as { push(row: string[]): void; toString(): string };
+}

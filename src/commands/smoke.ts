@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import { ExitCode, operationalError, usageError } from '../errors.js';
 import { fsReason } from '../host/oslo-config.js';
 import { openStackFlagsOf } from '../openstack/options.js';
-import { emit, type GlobalOptions, warn } from '../output.js';
+import { borderlessTable, emit, type GlobalOptions, warn } from '../output.js';
 import type { ServerResult, SmokeOptions, SmokeResult } from '../smoke/run.js';
 import { addSecretOptions, globalsOf, parsePositiveInt, setExitCode } from './shared.js';
 
@@ -114,29 +114,9 @@ async function writeAtomically(ctx: Context, path: string, data: string): Promis
 
 async function humanText(ctx: Context, r: SmokeResult): Promise<string> {
   const s = await ctx.io.styles('stdout');
-  const { default: Table } = await import('cli-table3');
-  const table = new Table({
-    head: ['SERVER', 'PROJECT', 'CHECKS', 'SLOWEST', 'FIRST FAILURE'],
-    chars: {
-      top: '',
-      'top-mid': '',
-      'top-left': '',
-      'top-right': '',
-      bottom: '',
-      'bottom-mid': '',
-      'bottom-left': '',
-      'bottom-right': '',
-      left: '',
-      'left-mid': '',
-      mid: '',
-      'mid-mid': '',
-      right: '',
-      'right-mid': '',
-      middle: '  ',
-    },
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+  const table = await borderlessTable(['SERVER', 'PROJECT', 'CHECKS', 'SLOWEST', 'FIRST FAILURE'], {
     wordWrap: true,
-    colWidths: [null, null, null, null, Math.max(30, ctx.io.columns - 80)] as never,
+    colWidths: [null, null, null, null, Math.max(30, ctx.io.columns - 80)],
   });
   for (const srv of r.servers) {
     const passed = srv.checks.filter((c) => c.ok).length;

@@ -1,4 +1,5 @@
 import type { Styles } from '../../io.js';
+import { borderlessTable } from '../../output.js';
 import { KIND_AGENT } from '../netns.js';
 import type { Hop, TraceAllResult, TraceResult } from './types.js';
 
@@ -73,28 +74,9 @@ function guestSource(src: string): string {
 
 export async function renderAll(r: TraceAllResult, s: Styles, width = 100): Promise<string> {
   if (r.namespaces.length === 0) return 'no metadata namespaces (qdhcp-, qrouter-, ovnmeta-) on this node';
-  const { default: Table } = await import('cli-table3');
-  const table = new Table({
-    head: ['', 'kind', 'id', 'verdict', 'first failing hop'].map((x) => s.dim(x)),
-    chars: {
-      top: '',
-      'top-mid': '',
-      'top-left': '',
-      'top-right': '',
-      bottom: '',
-      'bottom-mid': '',
-      'bottom-left': '',
-      'bottom-right': '',
-      left: '',
-      'left-mid': '',
-      mid: '',
-      'mid-mid': '',
-      right: '',
-      'right-mid': '',
-      middle: '  ',
-    },
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
-  });
+  const table = await borderlessTable(
+    ['', 'kind', 'id', 'verdict', 'first failing hop'].map((x) => s.dim(x)),
+  );
   for (const n of r.namespaces) {
     table.push([
       n.ok ? s.green('✔') : s.red('✖'),
