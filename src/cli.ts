@@ -1,14 +1,14 @@
 import type { Command, CommanderError } from 'commander';
-import { registerGet } from './commands/get.js';
+import { GET_COMMAND, getAction, registerGet } from './commands/get.js';
 import { registerSecret } from './commands/secret.js';
 import { applyGlobalOptions, debugRequested, GLOBAL_OPTIONS, takeExitCode } from './commands/shared.js';
 import { registerSign, SIGN_COMMAND, signAction } from './commands/sign.js';
 import { registerSmoke } from './commands/smoke.js';
-import { addOptions, fastParse } from './commands/spec.js';
+import { addOptions, type CommandSpec, fastParse } from './commands/spec.js';
 import { registerTrace } from './commands/trace.js';
 import type { Context } from './context.js';
 import { ExitCode, OsmetaError, usageError } from './errors.js';
-import { addOpenStackOptions } from './openstack/options.js';
+import { addOpenStackOptions, OPENSTACK_OPTIONS } from './openstack/options.js';
 import { renderError } from './output.js';
 import { VERSION } from './version.js';
 
@@ -61,16 +61,27 @@ const isCommanderError = (e: unknown): e is CommanderError => {
   return e instanceof Error && typeof code === 'string' && code.startsWith('commander.');
 };
 
+export const FAST_GLOBALS = [...GLOBAL_OPTIONS, ...OPENSTACK_OPTIONS];
+const FAST_COMMANDS: ReadonlyArray<{
+  spec: CommandSpec;
+  action: (args: readonly string[], o: Record<string, unknown>, ctx: Context) => Promise<number>;
+}> = [
+  { spec: SIGN_COMMAND, action: (args, o, ctx) => signAction(args[0]!, o, ctx) },
+  { spec: GET_COMMAND, action: getAction },
+];
+
 /** Runs osmeta; returns the exit code. Never throws, never exits. */
 export async function main(argv: string[], ctx: Context): Promise<number> {
   const json = argv.includes('--json');
   const debug = debugRequested(argv, ctx.env);
   try {
-    // sign is the hot path (scripts call it in loops): a well-formed call skips commander
-    const fast = fastParse(argv, GLOBAL_OPTIONS, SIGN_COMMAND);
-    if (fast) {
-      applyGlobalOptions(fast.opts, ctx);
-      return await signAction(fast.args[0]!, fast.opts, ctx);
+    // sign and get are the hot paths (scripts call them in loops): a well-formed call skips commander
+    for (const { spec, action } of FAST_COMMANDS) {
+      const fast = fastParse(argv, FAST_GLOBALS, spec);
+      if (fast) {
+        applyGlobalOptions(fast.opts, ctx);
+        return await action(fast.args, fast.opts, ctx);
+      }
     }
     const program = await buildProgram(ctx);
     if (argv.length === 0) {

@@ -12,7 +12,8 @@ import {
 import type { FetchedDocument, GetOptions, GetResult } from '../openstack/get-metadata.js';
 import { openStackFlagsOf } from '../openstack/options.js';
 import { emit, type GlobalOptions, note, warn } from '../output.js';
-import { addSecretOptions, globalsOf, setExitCode } from './shared.js';
+import { globalsOf, SECRET_OPTIONS, setExitCode } from './shared.js';
+import { addOptions, type CommandSpec } from './spec.js';
 
 export type { GetOptions, GetResult };
 
@@ -146,6 +147,75 @@ export async function getView(
   return ExitCode.OK;
 }
 
+export const GET_COMMAND: CommandSpec = {
+  name: 'get',
+  args: 1,
+  optionalArgs: 1,
+  options: [
+    { flags: '--all', description: 'every document of the version, fetched at once' },
+    { flags: '--ec2', description: 'the document is a path in the EC2 tree (default: meta-data/)' },
+    {
+      flags: '--metadata-version <version>',
+      description: 'metadata version (not --version)',
+      default: 'latest',
+    },
+    {
+      flags: '--project-id <id>',
+      description: "the server's project ID: skips Keystone and nova (the server must be a UUID)",
+    },
+    { flags: '--all-projects', description: 'find the server by name in every project (admin)' },
+    {
+      flags: '--forwarded-for <ip>',
+      description: "X-Forwarded-For (default: the server's first fixed IPv4)",
+    },
+    {
+      flags: '--metadata-url <url>',
+      description:
+        "nova's metadata API [OSMETA_METADATA_URL] (default: the compute endpoint's host, port 8775)",
+    },
+    {
+      flags: '--metadata-cacert <file>',
+      description: "CA bundle for an https metadata API (default: the cloud's)",
+    },
+    { flags: '--metadata-cert <file>', description: 'client certificate for the metadata API (PEM)' },
+    { flags: '--metadata-key <file>', description: 'client certificate key for the metadata API (PEM)' },
+    { flags: '--metadata-insecure', description: "do not verify the metadata API's certificate" },
+    {
+      flags: '--via-socket <path>',
+      description: "ask through the neutron metadata agent's UNIX socket, as the guest (root)",
+    },
+    {
+      flags: '--network-id <id>',
+      description: 'X-Neutron-Network-ID for --via-socket (default: the port of the address)',
+    },
+    { flags: '--router-id <id>', description: 'X-Neutron-Router-ID for --via-socket, instead of a network' },
+    { flags: '--raw', description: 'the body exactly as sent, also on a terminal' },
+    { flags: '-o, --output <file>', description: 'write the body to a file (mode 0600)' },
+    ...SECRET_OPTIONS,
+  ],
+};
+
+/** get's action, shared by commander and the fast path. */
+export async function getAction(
+  args: readonly string[],
+  o: Record<string, unknown>,
+  ctx: Context,
+  run = runGet,
+): Promise<number> {
+  const [server, document] = args;
+  const g = globalsOf(o);
+  const { raw, output, ...rest } = o as Record<string, unknown> & GetViewOptions;
+  const opts = {
+    ...(rest as Omit<GetOptions, 'server' | 'document' | 'os' | 'timeout'>),
+    server: server ?? '',
+    ...(document === undefined ? {} : { document }),
+    os: openStackFlagsOf(o),
+    timeout: g.timeout,
+  } as GetOptions;
+  const result = await run(opts, ctx);
+  return getView(result, ctx, g, { ...(raw ? { raw } : {}), ...(output === undefined ? {} : { output }) });
+}
+
 export function registerGet(program: Command, ctx: Context, run = runGet): void {
   const cmd = program
     .command('get')
@@ -156,33 +226,8 @@ export function registerGet(program: Command, ctx: Context, run = runGet): void 
     .argument(
       '[document]',
       'meta_data.json, network_data.json, vendor_data.json, vendor_data2.json, user_data or password; with --ec2 an EC2 path; a path starting with / is sent as is (default: the document list)',
-    )
-    .option('--all', 'every document of the version, fetched at once')
-    .option('--ec2', 'the document is a path in the EC2 tree (default: meta-data/)')
-    .option('--metadata-version <version>', 'metadata version (not --version)', 'latest')
-    .option(
-      '--project-id <id>',
-      "the server's project ID: skips Keystone and nova (the server must be a UUID)",
-    )
-    .option('--all-projects', 'find the server by name in every project (admin)')
-    .option('--forwarded-for <ip>', "X-Forwarded-For (default: the server's first fixed IPv4)")
-    .option(
-      '--metadata-url <url>',
-      `nova's metadata API [OSMETA_METADATA_URL] (default: the compute endpoint's host, port 8775)`,
-    )
-    .option('--metadata-cacert <file>', "CA bundle for an https metadata API (default: the cloud's)")
-    .option('--metadata-cert <file>', 'client certificate for the metadata API (PEM)')
-    .option('--metadata-key <file>', 'client certificate key for the metadata API (PEM)')
-    .option('--metadata-insecure', "do not verify the metadata API's certificate")
-    .option(
-      '--via-socket <path>',
-      "ask through the neutron metadata agent's UNIX socket, as the guest (root)",
-    )
-    .option('--network-id <id>', 'X-Neutron-Network-ID for --via-socket (default: the port of the address)')
-    .option('--router-id <id>', 'X-Neutron-Router-ID for --via-socket, instead of a network')
-    .option('--raw', 'the body exactly as sent, also on a terminal')
-    .option('-o, --output <file>', 'write the body to a file (mode 0600)');
-  addSecretOptions(cmd);
+    );
+  addOptions(cmd, GET_COMMAND.options);
   cmd.addHelpText(
     'after',
     `
@@ -195,20 +240,7 @@ Examples:
   sudo osmeta get web-1 --via-socket /var/lib/neutron/metadata_proxy`,
   );
   cmd.action(async (server: string, document: string | undefined, _o: unknown, c: Command) => {
-    const o = c.optsWithGlobals();
-    const g = globalsOf(o);
-    const { raw, output, ...rest } = o as Record<string, unknown> & GetViewOptions;
-    const opts = {
-      ...(rest as Omit<GetOptions, 'server' | 'document' | 'os' | 'timeout'>),
-      server,
-      ...(document === undefined ? {} : { document }),
-      os: openStackFlagsOf(o),
-      timeout: g.timeout,
-    } as GetOptions;
-    const result = await run(opts, ctx);
-    setExitCode(
-      ctx,
-      await getView(result, ctx, g, { ...(raw ? { raw } : {}), ...(output === undefined ? {} : { output }) }),
-    );
+    const args = document === undefined ? [server] : [server, document];
+    setExitCode(ctx, await getAction(args, c.optsWithGlobals(), ctx, run));
   });
 }

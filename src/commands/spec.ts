@@ -15,12 +15,16 @@ export interface OptionSpec {
   parse?: (value: string) => unknown;
   /** may be given several times; the values are collected in order */
   repeatable?: boolean;
+  /** a heading of its own in --help */
+  helpGroup?: string;
 }
 
 export interface CommandSpec {
   name: string;
   /** number of required positional arguments */
   args: number;
+  /** number of optional positional arguments after them */
+  optionalArgs?: number;
   options: readonly OptionSpec[];
 }
 
@@ -30,6 +34,7 @@ export function addOptions(cmd: Command, specs: readonly OptionSpec[]): Command 
   for (const s of specs) {
     const o = cmd.createOption(s.flags, s.description);
     if (s.default !== undefined) o.default(s.default);
+    if (s.helpGroup !== undefined) o.helpGroup(s.helpGroup);
     if (s.repeatable) o.argParser(collect);
     else if (s.parse) o.argParser(s.parse);
     cmd.addOption(o);
@@ -90,7 +95,8 @@ export function fastParse(
     return undefined;
   }
   const [name, ...args] = parsed.positionals;
-  if (name !== command.name || args.length !== command.args) return undefined;
+  if (name !== command.name || args.length < command.args) return undefined;
+  if (args.length > command.args + (command.optionalArgs ?? 0)) return undefined;
   const opts: Record<string, unknown> = {};
   for (const { spec, flag } of flags) {
     const v = (parsed.values as Record<string, unknown>)[flag.long];

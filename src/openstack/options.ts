@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { addOptions, type OptionSpec } from '../commands/spec.js';
 
 // The global --os-* options: the non-secret half of openstack(1)'s. No option takes a password,
 // an application-credential secret or a token: those come from OS_* variables, secure.yaml,
@@ -108,15 +109,28 @@ export const OS_FLAGS: ReadonlyArray<{ flag: string; key: string; env?: string; 
 
 const GROUP = 'OpenStack options:';
 
-/** Adds the --os-* family and --no-token-cache to the root program (global options). */
+/** The --os-* family and --no-token-cache: global options, declared as data (see commands/spec.ts). */
+export const OPENSTACK_OPTIONS: readonly OptionSpec[] = [
+  { flags: '--os-cloud <name>', description: 'cloud in clouds.yaml [OS_CLOUD]', helpGroup: GROUP },
+  ...OS_FLAGS.map((f) => ({
+    flags: `--os-${f.flag} <value>`,
+    description: `${f.help}${f.env ? ` [${f.env}]` : ''}`,
+    helpGroup: GROUP,
+  })),
+  {
+    flags: '--os-insecure',
+    description: "do not verify the APIs' TLS certificates (as openstack --insecure)",
+    helpGroup: GROUP,
+  },
+  {
+    flags: '--no-token-cache',
+    description: 'neither read nor write the Keystone token cache',
+    helpGroup: GROUP,
+  },
+];
+
 export function addOpenStackOptions(program: Command): Command {
-  const add = (flags: string, description: string) =>
-    program.addOption(program.createOption(flags, description).helpGroup(GROUP));
-  add('--os-cloud <name>', 'cloud in clouds.yaml [OS_CLOUD]');
-  for (const f of OS_FLAGS) add(`--os-${f.flag} <value>`, `${f.help}${f.env ? ` [${f.env}]` : ''}`);
-  add('--os-insecure', "do not verify the APIs' TLS certificates (as openstack --insecure)");
-  add('--no-token-cache', 'neither read nor write the Keystone token cache');
-  return program;
+  return addOptions(program, OPENSTACK_OPTIONS);
 }
 
 /** Picks the OpenStack flags out of optsWithGlobals(). */
