@@ -34,6 +34,17 @@ await build({
   logLevel: 'warning',
 });
 
+// A single executable has no ESM loader (Node 20: "A dynamic import callback was not specified"):
+// the lazily imported built-ins become requires; anything else dynamic would be a build error.
+const bundle = `${out}/osmeta.cjs`;
+const code = readFileSync(bundle, 'utf8').replace(
+  /\bimport\("(node:[a-z_/]+)"\)/g,
+  (_m, name) => `Promise.resolve().then(()=>require("${name}"))`,
+);
+const left = code.match(/\bimport\([^)]{0,60}\)/g);
+if (left) throw new Error(`dynamic imports left in the standalone bundle: ${left.join(', ')}`);
+writeFileSync(bundle, code);
+
 const binding = require.resolve('@napi-rs/keyring-linux-x64-gnu/keyring.linux-x64-gnu.node');
 writeFileSync(
   `${out}/sea-config.json`,
