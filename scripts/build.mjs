@@ -1,7 +1,9 @@
-// Bundles src/ into dist/ with esbuild. bin/osmeta.js loads dist/osmeta.js alone; what only some
-// commands need (undici, chalk, cli-table3, yaml, the keyring, host inspection) stays in lazily
-// imported chunks. Measured (bench/sign.mjs): one entry file and a lazy child_process in commander
-// (it only uses it for executable subcommands, which osmeta has none of) keep `sign` near Node's start.
+// Bundles src/ into dist/ with esbuild. dist/osmeta.js is the CLI: what only some commands need
+// (undici, chalk, cli-table3, yaml, the keyring, host inspection) stays in lazily imported chunks,
+// and commander's child_process is lazy (it only uses it for executable subcommands, which osmeta
+// has none of). dist/sign.js is sign's fast path alone, in one file with npm packages left
+// external: bin/osmeta.js tries it first. Measured with bench/sign.mjs: every ESM chunk a start
+// links costs about a millisecond, and sign is the command scripts call in loops.
 import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -40,5 +42,20 @@ await build({
   banner: {
     js: "import{createRequire as __osmetaCreateRequire}from'node:module';const require=__osmetaCreateRequire(import.meta.url);",
   },
+  logLevel: 'warning',
+});
+
+await build({
+  entryPoints: { sign: 'src/sign-entry.ts' },
+  outdir: 'dist',
+  bundle: true,
+  splitting: false,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  legalComments: 'none',
+  packages: 'external',
+  define: { __OSMETA_VERSION__: JSON.stringify(pkg.version) },
   logLevel: 'warning',
 });

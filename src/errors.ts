@@ -20,8 +20,17 @@ export interface ErrorDetails {
   cause?: unknown;
 }
 
+const BRAND = Symbol.for('osmeta.error');
+
 /** Every expected failure: a SCREAMING_SNAKE code, a one-line message, an exit code, a hint. */
 export class OsmetaError extends Error {
+  // sign's own bundle and the full CLI each carry this class (scripts/build.mjs): an error made by
+  // one must still be an OsmetaError to the other, so the check is by brand, not by prototype
+  static [Symbol.hasInstance](v: unknown): boolean {
+    if (this !== OsmetaError) return Function.prototype[Symbol.hasInstance].call(this, v);
+    return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[BRAND] === true;
+  }
+  readonly [BRAND] = true;
   readonly code: string;
   readonly exitCode: ExitCodeValue;
   readonly hint?: string;

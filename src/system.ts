@@ -1,13 +1,14 @@
-import { spawn } from 'node:child_process';
 import type { ExecOptions, ExecResult, PromptOptions } from './context.js';
 
 /** Runs a program without a shell; never throws for a non-zero exit. */
-export function systemExec(
+export async function systemExec(
   file: string,
   args: readonly string[],
   opts: ExecOptions = {},
 ): Promise<ExecResult> {
   const started = performance.now();
+  // loaded on first use: sign's bundle carries this module but never runs a program
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     let stdout = '';
     let stderr = '';
