@@ -27,6 +27,7 @@ export class OsmetaError extends Error {
   // sign's own bundle and the full CLI each carry this class (scripts/build.mjs): an error made by
   // one must still be an OsmetaError to the other, so the check is by brand, not by prototype
   static [Symbol.hasInstance](v: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass an instanceof asks about
     if (this !== OsmetaError) return Function.prototype[Symbol.hasInstance].call(this, v);
     return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[BRAND] === true;
   }

@@ -84,7 +84,9 @@ describe('substituteOslo', () => {
   it('expands $name from the files', () => {
     expect(substituteOslo('$state_path/metadata_proxy', [f], 'DEFAULT')).toBe('/srv/neutron/metadata_proxy');
   });
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: oslo.config's own ${name} syntax
   it('expands ${name} and falls back to defaults', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: oslo.config's own ${name} syntax
     expect(substituteOslo('${lock}/x', [f], 'DEFAULT', { lock: '/run/lock' })).toBe('/run/lock/x');
   });
   it('reads $$ as a literal dollar', () => expect(substituteOslo('a$$b', [f], 'DEFAULT')).toBe('a$b'));
