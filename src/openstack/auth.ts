@@ -119,7 +119,7 @@ export function describeIdentity(cloud: Pick<ResolvedCloud, 'authType' | 'auth'>
   const a = cloud.auth;
   switch (cloud.authType) {
     case 'password':
-      return `user '${a.username ?? a.userId}'`;
+      return (a.username ?? a.userId) ? `user '${a.username ?? a.userId}'` : 'a user with no name or ID';
     case 'v3applicationcredential':
       return `application credential '${a.applicationCredentialId ?? a.applicationCredentialName}'`;
     case 'v3token':
@@ -153,22 +153,28 @@ export function apiErrorMessage(res: Pick<HttpResponse, 'body' | 'headers'>): st
 
 const rid = (res: HttpResponse) => (res.requestId === undefined ? {} : { requestId: res.requestId });
 
-export async function authenticate(http: HttpClient, cloud: ResolvedCloud): Promise<KeystoneToken> {
+/** Keystone needs an auth_url before anything else is asked for (a password prompt included). */
+export function requireAuthUrl(cloud: ResolvedCloud): string {
   const authUrl = cloud.auth.authUrl;
-  if (!authUrl) {
-    if (cloud.name === '' && cloud.available.length > 1) {
-      throw credentialsError('NO_CLOUD_CHOSEN', `no cloud chosen among ${cloud.available.join(', ')}`, {
-        hint: 'choose one with --os-cloud or OS_CLOUD',
-      });
-    }
-    throw credentialsError(
-      'MISSING_CREDENTIALS',
-      cloud.configured ? `cloud '${cloud.name}' has no auth_url` : 'no cloud configured and no OS_AUTH_URL',
-      {
-        hint: 'choose a cloud of clouds.yaml with --os-cloud / OS_CLOUD, set OS_AUTH_URL, or skip Keystone with --project-id',
-      },
-    );
+  if (authUrl) return authUrl;
+  if (cloud.name === '' && cloud.available.length > 1) {
+    throw credentialsError('NO_CLOUD_CHOSEN', `no cloud chosen among ${cloud.available.join(', ')}`, {
+      hint: 'choose one with --os-cloud or OS_CLOUD',
+    });
   }
+  throw credentialsError(
+    'MISSING_CREDENTIALS',
+    cloud.configured
+      ? `cloud '${cloud.name}' has no auth_url`
+      : 'no OpenStack credentials: no clouds.yaml found and no OS_* variables set',
+    {
+      hint: 'choose a cloud of clouds.yaml with --os-cloud / OS_CLOUD, set OS_AUTH_URL and the rest, or skip Keystone with --project-id',
+    },
+  );
+}
+
+export async function authenticate(http: HttpClient, cloud: ResolvedCloud): Promise<KeystoneToken> {
+  const authUrl = requireAuthUrl(cloud);
   const body = authBody(cloud);
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',

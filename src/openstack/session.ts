@@ -6,6 +6,7 @@ import {
   describeIdentity,
   HEADER_AUTH_TOKEN,
   type KeystoneToken,
+  requireAuthUrl,
 } from './auth.js';
 import { requireEndpoint } from './catalog.js';
 import { loadCloud, type ResolvedCloud, serviceSetting } from './config.js';
@@ -212,6 +213,7 @@ export async function createSession(ctx: Context, o: SessionOptions): Promise<Se
   } else {
     ctx.debug('token cache: off (--no-token-cache)');
   }
+  requireAuthUrl(cloud);
   const token = await authenticate(http, await withSecret(ctx, cloud));
   if (key) await writeCachedToken(ctx, key, token);
   return new Session(ctx, cloud, http, token, false, key);

@@ -342,6 +342,21 @@ describe('osmeta get --all', () => {
 });
 
 describe('osmeta get: failures', () => {
+  it('says there are no credentials at all before asking for anything (exit 4)', async () => {
+    const r = await runCli(['get', 'web-1'], {
+      env: { OSMETA_SHARED_SECRET: SECRET },
+      cwd: mkdtempSync(join(tmpdir(), 'osmeta-nocloud-')),
+      homedir: mkdtempSync(join(tmpdir(), 'osmeta-nohome-')),
+      dispatcher: agent,
+    });
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')[0]).toBe(
+      'error: no OpenStack credentials: no clouds.yaml found and no OS_* variables set',
+    );
+    expect(r.stderr).toContain('--project-id');
+  });
+
   it('exits 4 when nova rejects the signature, saying it is the secret', async () => {
     keystone();
     novaServer();
