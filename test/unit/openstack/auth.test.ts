@@ -168,7 +168,7 @@ describe('authenticate', () => {
     const { ctx } = createTestContext();
     const http = new HttpClient(ctx, { timeout: 5 });
     await expect(authenticate(http, { ...cloudOf({}), configured: false })).rejects.toThrow(
-      'no cloud configured and no OS_AUTH_URL',
+      'no OpenStack credentials: no clouds.yaml found and no OS_* variables set',
     );
     await expect(
       authenticate(http, { ...cloudOf({}), name: '', available: ['a', 'b'] }),
