@@ -23,9 +23,10 @@ export async function runSmoke(o: SmokeOptions, ctx: Context, g: GlobalOptions):
   }
 }
 
-const showProgress = (ctx: Context, g: GlobalOptions) => ctx.io.stderrIsTTY && !g.quiet && !ctx.env.CI;
+/** On a terminal only: never in pipes, with --quiet, or in CI logs (CI set). */
+export const showProgress = (ctx: Context, g: GlobalOptions) => ctx.io.stderrIsTTY && !g.quiet && !ctx.env.CI;
 
-function progressBar(ctx: Context) {
+export function progressBar(ctx: Context) {
   const width = 30;
   let shown = false;
   let failed = 0;

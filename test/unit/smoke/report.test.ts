@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { junitXml, smokeJson } from '../../../src/commands/smoke.js';
+import { junitXml, progressBar, showProgress, smokeJson } from '../../../src/commands/smoke.js';
 import type { SmokeResult } from '../../../src/smoke/run.js';
+import { createTestContext } from '../../helpers/context.js';
 
 const result: SmokeResult = {
   ok: false,
@@ -72,5 +73,33 @@ describe('smoke reports', () => {
       '<failure message="nova said &quot;no&quot; &amp; 404" type="meta_data.json">nova said &quot;no&quot; &amp; 404</failure>',
     );
     expect(x).not.toContain('\u0001');
+  });
+});
+
+describe('the progress bar', () => {
+  const g = { json: false, quiet: false, debug: false, color: true, timeout: 10 };
+  it.each([
+    [{ stderrIsTTY: true }, g, true],
+    [{ stderrIsTTY: false }, g, false],
+    [{ stderrIsTTY: true, env: { CI: 'true' } }, g, false],
+    [{ stderrIsTTY: true }, { ...g, quiet: true }, false],
+    [{ stderrIsTTY: true }, { ...g, json: true }, true],
+  ])('shows for %j with %j: %s', (io, globals, expected) => {
+    expect(showProgress(createTestContext(io).ctx, globals)).toBe(expected);
+  });
+
+  it('draws on stderr only, counts failures, and clears its line', () => {
+    const t = createTestContext({ stderrIsTTY: true });
+    const bar = progressBar(t.ctx);
+    const server = result.servers[1]!;
+    bar.update(server, 1, 4);
+    bar.update({ ...server, ok: true }, 2, 4);
+    bar.clear();
+    expect(t.stdout()).toBe('');
+    expect(t.stderr()).toBe(
+      `\r[${'#'.repeat(8)}${'.'.repeat(22)}] 1/4 servers, 1 failed` +
+        `\r[${'#'.repeat(15)}${'.'.repeat(15)}] 2/4 servers, 1 failed` +
+        '\r\u001b[2K',
+    );
   });
 });
