@@ -1,5 +1,6 @@
 // osmeta smoke --all-projects against a bare loop that makes the same requests (bench/smoke-bare.mjs)
-// with the same concurrency, in paired runs on the lab (issue 6). Scale the lab first:
+// with the same concurrency, in paired runs on the lab (issue 6); both authenticate with Keystone
+// (osmeta without its token cache). Scale the lab first:
 // lab/scale-servers 1000. Reports servers/s, CPU-ms per server and peak memory (GNU time).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -49,6 +50,7 @@ for (let i = 0; i < rounds; i++) {
       t = timed(osmeta[0], [
         ...osmeta.slice(1),
         '--json',
+        '--no-token-cache',
         'smoke',
         '--all-projects',
         '--concurrency',
