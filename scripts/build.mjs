@@ -1,9 +1,11 @@
-// Bundles src/ into dist/ with esbuild. dist/osmeta.js is the CLI: what only some commands need
-// (undici, chalk, cli-table3, yaml, the keyring, host inspection) stays in lazily imported chunks,
-// and commander's child_process is lazy (it only uses it for executable subcommands, which osmeta
-// has none of). dist/sign.js is sign's fast path alone, in one file with npm packages left
-// external: bin/osmeta.js tries it first. Measured with bench/sign.mjs: every ESM chunk a start
-// links costs about a millisecond, and sign is the command scripts call in loops.
+// Bundles src/ into dist/ with esbuild, in two parts (docs/startup.md):
+// - dist/osmeta.js: what bin/osmeta.js loads, dispatch (src/main.ts) with the fast path and sign,
+//   in one file with npm packages left external. Measured with bench/sign.mjs: every ESM chunk a
+//   start links costs about a millisecond, and sign is the command scripts call in loops.
+// - dist/program.js: the full program (src/program.ts), which dispatch imports on first use. What
+//   only some commands need (undici, chalk, cli-table3, yaml, the keyring, host inspection) stays
+//   in lazily imported chunks, and commander's child_process is lazy (it only uses it for
+//   executable subcommands, which osmeta has none of).
 import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -26,7 +28,7 @@ const lazyChildProcess = {
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
-  entryPoints: { osmeta: 'src/main.ts' },
+  entryPoints: { program: 'src/program.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,
@@ -45,8 +47,16 @@ await build({
   logLevel: 'warning',
 });
 
+// dispatch's one import of the program stays an import, of the other bundle
+const programExternal = {
+  name: 'program-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/program\.js$/ }, () => ({ path: './program.js', external: true }));
+  },
+};
+
 await build({
-  entryPoints: { sign: 'src/sign-entry.ts' },
+  entryPoints: { osmeta: 'src/main.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: false,
@@ -57,5 +67,6 @@ await build({
   legalComments: 'none',
   packages: 'external',
   define: { __OSMETA_VERSION__: JSON.stringify(pkg.version) },
+  plugins: [programExternal],
   logLevel: 'warning',
 });

@@ -1,4 +1,68 @@
-import type { ExecOptions, ExecResult, PromptOptions } from './context.js';
+import * as fs from 'node:fs';
+import type { Context, ExecOptions, ExecResult, Keychain, PromptOptions } from './context.js';
+import { IO } from './io.js';
+
+// The real Context: the only module under src/ that touches process (and real timers).
+
+export function createSystemContext(): Context {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort(new Error('interrupted')));
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    // a closed stdout (`| head`) ends quietly
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  const env = process.env;
+  const io = new IO({
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    stdinIsTTY: process.stdin.isTTY === true,
+    columns: process.stdout.columns,
+    env,
+  });
+  return {
+    io,
+    env,
+    cwd: process.cwd(),
+    homedir: env.HOME ?? '/root',
+    uid: typeof process.geteuid === 'function' ? process.geteuid() : -1,
+    // node:fs is loaded at boot; its promises API (and readline, watchers…) only on first use
+    get fs() {
+      return fs.promises;
+    },
+    exec: systemExec,
+    now: () => Date.now(),
+    clock: () => performance.now(),
+    pid: process.pid,
+    sleep: (ms, signal) =>
+      import('node:timers/promises').then((t) => t.setTimeout(ms, undefined, signal ? { signal } : {})),
+    keychain: () => systemKeychain(),
+    prompt: systemPrompt,
+    signal: controller.signal,
+    debug: () => {},
+    selfArgv: selfArgv(),
+  };
+}
+
+function selfArgv(): string[] {
+  const script = process.argv[1];
+  // a single executable has no script: argv[1] is the first user argument
+  const isScript = script !== undefined && /\.(c|m)?js$/.test(script);
+  return isScript ? [process.execPath, script] : [process.execPath];
+}
+
+let keychainSingleton: Keychain | undefined;
+function systemKeychain(): Keychain {
+  keychainSingleton ??= {
+    get: (name) => import('./keychain.js').then((m) => m.keychainGet(name)),
+    set: (name, value) => import('./keychain.js').then((m) => m.keychainSet(name, value)),
+    delete: (name) => import('./keychain.js').then((m) => m.keychainDelete(name)),
+  };
+  return keychainSingleton;
+}
 
 /** Runs a program without a shell; never throws for a non-zero exit. */
 export async function systemExec(

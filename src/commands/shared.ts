@@ -1,23 +1,84 @@
-import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { usageError } from '../errors.js';
+import type { OpenStackFlags } from '../openstack/options.js';
+import { OS_FLAGS } from '../openstack/options.js';
 import type { GlobalOptions } from '../output.js';
-import { addOptions, type OptionSpec } from './spec.js';
+import { flag, list, type OptionSpec, type OptionsOf, text, value } from './definition.js';
 
-const exitCodes = new WeakMap<Context, number>();
-
-/** A command's exit code, read by main() once commander has run the action. */
-export function setExitCode(ctx: Context, code: number): void {
-  exitCodes.set(ctx, code);
+export function parsePositiveSeconds(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || v.trim() === '') {
+      throw usageError('INVALID_OPTION', `${name} takes a positive number of seconds, not '${v}'`);
+    }
+    return n;
+  };
 }
 
-export function takeExitCode(ctx: Context): number {
-  const code = exitCodes.get(ctx) ?? 0;
-  exitCodes.delete(ctx);
-  return code;
+export function parsePositiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) {
+      throw usageError('INVALID_OPTION', `${name} takes a positive whole number, not '${v}'`);
+    }
+    return n;
+  };
 }
 
-export function globalsOf(o: Record<string, unknown>): GlobalOptions {
+/** The root options (see src/program.ts); declared as data so the fast path reads them too. */
+export const GLOBAL_OPTIONS = [
+  flag('--json', 'one JSON document on stdout (also on failure)'),
+  flag('-q, --quiet', 'print nothing but errors'),
+  flag('--debug', 'log every request and command on stderr (secrets redacted)'),
+  flag('--no-color', 'no colour (NO_COLOR is honoured too)'),
+  value('--timeout <seconds>', 'timeout for every network request', parsePositiveSeconds('--timeout'), 10),
+];
+
+const GROUP = 'OpenStack options:';
+
+// The global --os-* options: the non-secret half of openstack(1)'s. No option takes a password,
+// an application-credential secret or a token: those come from OS_* variables, secure.yaml,
+// clouds.yaml or a prompt. Environment fallbacks are applied by openstack/config.ts from ctx.env,
+// not by commander (which would read process.env).
+export const OPENSTACK_OPTIONS: readonly OptionSpec[] = [
+  text('--os-cloud <name>', 'cloud in clouds.yaml [OS_CLOUD]', { helpGroup: GROUP }),
+  ...OS_FLAGS.map((f) =>
+    text(`--os-${f.flag} <value>`, `${f.help}${f.env ? ` [${f.env}]` : ''}`, { helpGroup: GROUP }),
+  ),
+  flag('--os-insecure', "do not verify the APIs' TLS certificates (as openstack --insecure)", {
+    helpGroup: GROUP,
+  }),
+  flag('--no-token-cache', 'neither read nor write the Keystone token cache', { helpGroup: GROUP }),
+];
+
+/** Every option the root program takes, in --help's order. */
+export const ROOT_OPTIONS: readonly OptionSpec[] = [...GLOBAL_OPTIONS, ...OPENSTACK_OPTIONS];
+
+/** What every action is handed besides its own options: the globals, and the --os-* flags. */
+export type GlobalFlags = OptionsOf<typeof GLOBAL_OPTIONS> & OpenStackFlags;
+
+/** The shared-secret sources. None takes the secret's value. */
+export const SECRET_OPTIONS = [
+  text('--secret-file <path>', 'read the shared secret from a file (mode 0600)'),
+  flag('--secret-stdin', 'read the shared secret from standard input'),
+  list(
+    '--secret-from-config <file>',
+    'read metadata_proxy_shared_secret from nova.conf / neutron agent configs (repeatable; the later file wins)',
+  ),
+  text('--secret-name <name>', 'use this entry of the OS keychain'),
+];
+
+/** Picks the secret options out of a command's options. */
+export function secretOptionsOf(o: OptionsOf<typeof SECRET_OPTIONS>): OptionsOf<typeof SECRET_OPTIONS> {
+  return {
+    ...(o.secretFile === undefined ? {} : { secretFile: o.secretFile }),
+    ...(o.secretStdin === undefined ? {} : { secretStdin: o.secretStdin }),
+    ...(o.secretFromConfig === undefined ? {} : { secretFromConfig: o.secretFromConfig }),
+    ...(o.secretName === undefined ? {} : { secretName: o.secretName }),
+  };
+}
+
+export function globalsOf(o: Partial<GlobalFlags>): GlobalOptions {
   return {
     json: o.json === true,
     quiet: o.quiet === true,
@@ -27,56 +88,14 @@ export function globalsOf(o: Record<string, unknown>): GlobalOptions {
   };
 }
 
-/** The shared-secret sources. None takes the secret's value. */
-export const SECRET_OPTIONS: readonly OptionSpec[] = [
-  { flags: '--secret-file <path>', description: 'read the shared secret from a file (mode 0600)' },
-  { flags: '--secret-stdin', description: 'read the shared secret from standard input' },
-  {
-    flags: '--secret-from-config <file>',
-    description:
-      'read metadata_proxy_shared_secret from nova.conf / neutron agent configs (repeatable; the later file wins)',
-    repeatable: true,
-  },
-  { flags: '--secret-name <name>', description: 'use this entry of the OS keychain' },
-];
-
-export function addSecretOptions(cmd: Command): Command {
-  return addOptions(cmd, SECRET_OPTIONS);
+/** Picks the OpenStack flags out of a command's options. */
+export function openStackFlagsOf(o: object): OpenStackFlags {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if ((k.startsWith('os') && /^os[A-Z]/.test(k)) || k === 'tokenCache') out[k] = v;
+  }
+  return out as OpenStackFlags;
 }
-
-export function parsePositiveSeconds(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0 || value.trim() === '') {
-      throw usageError('INVALID_OPTION', `${flag} takes a positive number of seconds, not '${value}'`);
-    }
-    return n;
-  };
-}
-
-export function parsePositiveInt(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) {
-      throw usageError('INVALID_OPTION', `${flag} takes a positive whole number, not '${value}'`);
-    }
-    return n;
-  };
-}
-
-/** The root options (see src/cli.ts); declared as data so the fast path reads them too. */
-export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
-  { flags: '--json', description: 'one JSON document on stdout (also on failure)' },
-  { flags: '-q, --quiet', description: 'print nothing but errors' },
-  { flags: '--debug', description: 'log every request and command on stderr (secrets redacted)' },
-  { flags: '--no-color', description: 'no colour (NO_COLOR is honoured too)' },
-  {
-    flags: '--timeout <seconds>',
-    description: 'timeout for every network request',
-    default: 10,
-    parse: parsePositiveSeconds('--timeout'),
-  },
-];
 
 const isTruthy = (v: string | undefined) =>
   v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';

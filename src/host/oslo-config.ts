@@ -1,5 +1,8 @@
 import type { FileSystem } from '../context.js';
 import { OsmetaError } from '../errors.js';
+import { fsReason } from '../util/fs-reason.js';
+
+export { fsReason };
 
 // oslo.config's ini dialect (oslo_config/iniparser.py + cfg.ConfigParser):
 // comments only at line start (# or ;), inline "#" text is part of the value, one pair of matching
@@ -144,19 +147,4 @@ export async function readOsloFile(fs: FileSystem, path: string): Promise<IniFil
     throw new OsmetaError('CONFIG_UNREADABLE', 1, `cannot read ${path}: ${fsReason(err)}`);
   }
   return parseOsloIni(text, path);
-}
-
-export function fsReason(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'is a directory';
-    default:
-      return err instanceof Error ? err.message : String(err);
-  }
 }

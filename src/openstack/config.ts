@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { OsmetaError, operationalError } from '../errors.js';
-import { fsReason } from '../host/oslo-config.js';
+import { fsReason } from '../util/fs-reason.js';
 import { flagProperty, type OpenStackFlags, OS_FLAGS } from './options.js';
 
 // clouds.yaml, secure.yaml and OS_* exactly as openstacksdk (openstack/config/loader.py) loads

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Context } from '../context.js';
 import { OsmetaError, operationalError } from '../errors.js';
-import { fsReason } from '../host/oslo-config.js';
+import { fsReason } from '../util/fs-reason.js';
 import { proxyFor } from './proxy.js';
 import { Agent, loadProxyAgent, request } from './undici.js';
 

@@ -1,10 +1,5 @@
-import type { Command } from 'commander';
-import { addOptions, type OptionSpec } from '../commands/spec.js';
-
-// The global --os-* options: the non-secret half of openstack(1)'s. No option takes a password,
-// an application-credential secret or a token: those come from OS_* variables, secure.yaml,
-// clouds.yaml or a prompt. Environment fallbacks are applied by config.ts from ctx.env, not by
-// commander (which would read process.env).
+// The OpenStack settings a caller may override (src/commands/shared.ts makes them the --os-*
+// options), the clouds.yaml key each overrides and the OS_* variable that is its default.
 
 /** The --os-* flags as commander hands them over (undefined = not given). */
 export interface OpenStackFlags {
@@ -106,41 +101,6 @@ export const OS_FLAGS: ReadonlyArray<{ flag: string; key: string; env?: string; 
   { flag: 'cert', key: 'cert', env: 'OS_CERT', help: 'client certificate (PEM)' },
   { flag: 'key', key: 'key', env: 'OS_KEY', help: 'client certificate key (PEM)' },
 ];
-
-const GROUP = 'OpenStack options:';
-
-/** The --os-* family and --no-token-cache: global options, declared as data (see commands/spec.ts). */
-export const OPENSTACK_OPTIONS: readonly OptionSpec[] = [
-  { flags: '--os-cloud <name>', description: 'cloud in clouds.yaml [OS_CLOUD]', helpGroup: GROUP },
-  ...OS_FLAGS.map((f) => ({
-    flags: `--os-${f.flag} <value>`,
-    description: `${f.help}${f.env ? ` [${f.env}]` : ''}`,
-    helpGroup: GROUP,
-  })),
-  {
-    flags: '--os-insecure',
-    description: "do not verify the APIs' TLS certificates (as openstack --insecure)",
-    helpGroup: GROUP,
-  },
-  {
-    flags: '--no-token-cache',
-    description: 'neither read nor write the Keystone token cache',
-    helpGroup: GROUP,
-  },
-];
-
-export function addOpenStackOptions(program: Command): Command {
-  return addOptions(program, OPENSTACK_OPTIONS);
-}
-
-/** Picks the OpenStack flags out of optsWithGlobals(). */
-export function openStackFlagsOf(o: Record<string, unknown>): OpenStackFlags {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) {
-    if ((k.startsWith('os') && /^os[A-Z]/.test(k)) || k === 'tokenCache') out[k] = v;
-  }
-  return out as OpenStackFlags;
-}
 
 /** camelCase commander name of an OS_FLAGS entry: auth-url → osAuthUrl */
 export function flagProperty(flag: string): string {

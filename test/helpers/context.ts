@@ -1,7 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { main } from '../../src/cli.js';
 import type { Context, Exec, FileSystem, Keychain } from '../../src/context.js';
+import { dispatch } from '../../src/dispatch.js';
 import { IO } from '../../src/io.js';
 
 export interface TestIOOptions {
@@ -87,6 +87,8 @@ export function createTestContext(o: TestContextOptions = {}): TestContext {
       }),
     now: o.now ?? (() => Date.now()),
     clock: () => performance.now(),
+    pid: 4242,
+    sleep: (ms) => new Promise((ok) => setTimeout(ok, ms)),
     keychain: () => o.keychain ?? memoryKeychain(),
     prompt: o.prompt ?? (async () => ''),
     signal: new AbortController().signal,
@@ -104,9 +106,9 @@ export interface RunResult {
   ctx: Context;
 }
 
-/** Runs main() with argv in a test context and captures everything. */
+/** Runs dispatch() with argv in a test context and captures everything. */
 export async function runCli(argv: string[], o: TestContextOptions = {}): Promise<RunResult> {
   const t = createTestContext(o);
-  const code = await main(argv, t.ctx);
+  const code = await dispatch(argv, t.ctx);
   return { code, stdout: t.stdout(), stderr: t.stderr(), ctx: t.ctx };
 }

@@ -795,12 +795,12 @@ describe('osmeta get: interrupted', () => {
     await new Promise<void>((ok) => hang.listen(0, '127.0.0.1', ok));
     const port = (hang.address() as AddressInfo).port;
     const { createTestContext } = await import('../../helpers/context.js');
-    const { main } = await import('../../../src/cli.js');
+    const { dispatch } = await import('../../../src/dispatch.js');
     const t = createTestContext({ env: { OSMETA_SHARED_SECRET: SECRET } });
     const controller = new AbortController();
     t.ctx.signal = controller.signal;
     setTimeout(() => controller.abort(new Error('interrupted')), 200);
-    const code = await main(
+    const code = await dispatch(
       ['get', '--project-id', FX.demo, '--metadata-url', `http://127.0.0.1:${port}`, FX.vm1],
       t.ctx,
     );

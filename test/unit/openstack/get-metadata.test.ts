@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { GetOptions } from '../../../src/commands/get/run.js';
+import { metadataBaseUrl, metadataTls } from '../../../src/commands/metadata-api.js';
 import type { ResolvedCloud } from '../../../src/openstack/config.js';
-import { type GetOptions, metadataBaseUrl, metadataTls } from '../../../src/openstack/get-metadata.js';
 import type { Session } from '../../../src/openstack/session.js';
 import { cloudOf } from './fixtures.js';
 

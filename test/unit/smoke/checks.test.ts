@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { MetadataResponse } from '../../../src/openstack/metadata.js';
-import { parseServer, type Server } from '../../../src/openstack/nova.js';
 import {
   checkMetaData,
   checkNetworkData,
@@ -8,7 +6,9 @@ import {
   checkUserData,
   checkVendorData,
   checkVersions,
-} from '../../../src/smoke/checks.js';
+} from '../../../src/commands/smoke/checks.js';
+import type { MetadataResponse } from '../../../src/openstack/metadata.js';
+import { parseServer, type Server } from '../../../src/openstack/nova.js';
 import { httpFixture } from '../openstack/fixtures.js';
 
 // The validation rules on real documents captured from the lab, each with a broken variant.

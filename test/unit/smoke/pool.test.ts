@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runPool } from '../../../src/smoke/pool.js';
+import { runPool } from '../../../src/util/pool.js';
 
 describe('runPool', () => {
   it.each([1, 4, 16])('never has more than %i in flight, and runs every item once', async (limit) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { junitXml, progressBar, showProgress, smokeJson } from '../../../src/commands/smoke.js';
-import type { SmokeResult } from '../../../src/smoke/run.js';
+import type { SmokeResult } from '../../../src/commands/smoke/run.js';
+import { junitXml, progressBar, showProgress, smokeJson } from '../../../src/commands/smoke/view.js';
 import { createTestContext } from '../../helpers/context.js';
 
 const result: SmokeResult = {

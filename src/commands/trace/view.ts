@@ -1,6 +1,6 @@
+import { KIND_AGENT } from '../../host/netns.js';
 import type { Styles } from '../../io.js';
 import { borderlessTable } from '../../output.js';
-import { KIND_AGENT } from '../netns.js';
 import type { Hop, TraceAllResult, TraceResult } from './types.js';
 
 // The human face of a trace: the chain drawn top to bottom, then cause: and fix:.

@@ -1,10 +1,15 @@
 import type { Context } from '../../context.js';
+import { HEADER_NETWORK_ID, HEADER_OVN_NETWORK_ID, HEADER_ROUTER_ID } from '../../host/haproxy-config.js';
+import {
+  errorExplanation,
+  type HttpProbeResult,
+  httpProbe,
+  isHttpProbeResult,
+} from '../../host/http-probe.js';
+import { METADATA_V4 } from '../../host/iptables.js';
+import type { MetadataNamespace } from '../../host/netns.js';
+import { where } from '../../host/service-config.js';
 import { signInstanceId } from '../../signature.js';
-import { HEADER_NETWORK_ID, HEADER_OVN_NETWORK_ID, HEADER_ROUTER_ID } from '../haproxy-config.js';
-import { errorExplanation, type HttpProbeResult, httpProbe, isHttpProbeResult } from '../http-probe.js';
-import { METADATA_V4 } from '../iptables.js';
-import type { MetadataNamespace } from '../netns.js';
-import { where } from '../service-config.js';
 import type { AgentFacts } from './facts.js';
 import { run } from './facts.js';
 import { fail, firstLine, type HaproxyFacts, hop, skip } from './hops.js';

@@ -1,13 +1,13 @@
 import type { Stats } from 'node:fs';
 import type { Context } from '../../context.js';
-import { type HaproxyConfig, parseHaproxyConfig, serverSocketPath } from '../haproxy-config.js';
+import { type HaproxyConfig, parseHaproxyConfig, serverSocketPath } from '../../host/haproxy-config.js';
 import {
   findMetadataFilter,
   findMetadataRedirect,
   METADATA_V4,
   METADATA_V6,
   parseIptablesSave,
-} from '../iptables.js';
+} from '../../host/iptables.js';
 import {
   findAddress,
   KIND_AGENT,
@@ -15,8 +15,7 @@ import {
   type NetInterface,
   namespaceInode,
   parseIpAddrJson,
-} from '../netns.js';
-import { fsReason } from '../oslo-config.js';
+} from '../../host/netns.js';
 import {
   holdersOfSocket,
   isAlive,
@@ -24,9 +23,10 @@ import {
   readProcText,
   readStatus,
   runsProgram,
-} from '../proc.js';
-import { listensOn, parseProcNetTcp } from '../proc-net.js';
-import { type Credentials, mayAccess, modeString, octalMode } from '../users.js';
+} from '../../host/proc.js';
+import { listensOn, parseProcNetTcp } from '../../host/proc-net.js';
+import { type Credentials, mayAccess, modeString, octalMode } from '../../host/users.js';
+import { fsReason } from '../../util/fs-reason.js';
 import { type NodeFacts, run } from './facts.js';
 import type { Hop, HopName } from './types.js';
 

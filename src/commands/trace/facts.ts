@@ -1,8 +1,8 @@
 import type { Context, ExecResult } from '../../context.js';
-import { hostHasIpv6, type MetadataNamespace, type NamespaceKind } from '../netns.js';
-import { listProcesses, type ProcessInfo, readProcText } from '../proc.js';
-import { parseProcNetUnix, type UnixRow } from '../proc-net.js';
-import type { ConfigSet } from '../service-config.js';
+import { hostHasIpv6, type MetadataNamespace, type NamespaceKind } from '../../host/netns.js';
+import { listProcesses, type ProcessInfo, readProcText } from '../../host/proc.js';
+import { parseProcNetUnix, type UnixRow } from '../../host/proc-net.js';
+import type { ConfigSet } from '../../host/service-config.js';
 import {
   DEFAULT_STATE_PATH,
   DHCP_AGENT,
@@ -18,8 +18,8 @@ import {
   OVN_METADATA_AGENT,
   type ServiceProcesses,
   serviceConfig,
-} from '../services.js';
-import { type Accounts, readAccounts } from '../users.js';
+} from '../../host/services.js';
+import { type Accounts, readAccounts } from '../../host/users.js';
 
 // Everything trace learns about the node once, shared by every namespace it looks at.
 

@@ -1,5 +1,5 @@
-import type { MetadataResponse } from '../openstack/metadata.js';
-import type { Server } from '../openstack/nova.js';
+import type { MetadataResponse } from '../../openstack/metadata.js';
+import type { Server } from '../../openstack/nova.js';
 
 // What `osmeta smoke` asks of each server's metadata, as pure functions of nova's answers, so the
 // rules are tested on real documents captured from the lab.

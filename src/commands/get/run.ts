@@ -1,53 +1,40 @@
 import { isIP } from 'node:net';
-import type { Context } from '../context.js';
-import { OsmetaError, operationalError, usageError } from '../errors.js';
-import { resolveSecret, type SecretOptions } from '../secrets.js';
-import { isUuid, signInstanceId } from '../signature.js';
-import { loadCloud, type ResolvedCloud } from './config.js';
-import { HttpClient, type TlsOptions } from './http.js';
+import type { Context } from '../../context.js';
+import { OsmetaError, operationalError, usageError } from '../../errors.js';
+import { loadCloud, type ResolvedCloud } from '../../openstack/config.js';
+import { HttpClient } from '../../openstack/http.js';
 import {
   type DocumentRef,
   explainFailure,
   fetchMetadata,
-  METADATA_PORT,
   type MetadataResponse,
   type MetadataTarget,
   OPENSTACK_DOCUMENTS,
   resolveDocument,
   validateVersion,
-} from './metadata.js';
-import { listPorts } from './neutron.js';
-import { findServer, firstFixedIPv4, type Server } from './nova.js';
-import type { OpenStackFlags } from './options.js';
-import { createSession, type Session } from './session.js';
+} from '../../openstack/metadata.js';
+import { listPorts } from '../../openstack/neutron.js';
+import { findServer, firstFixedIPv4, type Server } from '../../openstack/nova.js';
+import type { OpenStackFlags } from '../../openstack/options.js';
+import { createSession, type Session } from '../../openstack/session.js';
+import { resolveSecret, type SecretOptions } from '../../secrets.js';
+import { isUuid, signInstanceId } from '../../signature.js';
+import type { Invocation } from '../definition.js';
+import { checkUrl, metadataBaseUrl, metadataTls } from '../metadata-api.js';
+import type { GET } from './definition.js';
 
 // osmeta get: find the server (or take --project-id), sign its ID, ask nova's metadata API (or the
 // agent's socket) for one document or all of them, and explain any failure.
 
-export const METADATA_URL_ENV = 'OSMETA_METADATA_URL';
-export const LOCAL_METADATA_URL = `http://127.0.0.1:${METADATA_PORT}`;
-
-export interface GetOptions extends SecretOptions {
-  server: string;
-  document?: string;
-  projectId?: string;
-  forwardedFor?: string;
-  metadataUrl?: string;
-  metadataCacert?: string;
-  metadataCert?: string;
-  metadataKey?: string;
-  metadataInsecure?: boolean;
-  metadataVersion: string;
-  ec2?: boolean;
-  all?: boolean;
-  allProjects?: boolean;
-  viaSocket?: string;
-  networkId?: string;
-  routerId?: string;
-  os: OpenStackFlags;
-  /** seconds */
-  timeout: number;
-}
+/** get's own options as declared in ./definition.ts, the view's (--raw, -o) aside. */
+export type GetOptions = SecretOptions &
+  Omit<Invocation<typeof GET>['opts'], 'raw' | 'output'> & {
+    server: string;
+    document?: string;
+    os: OpenStackFlags;
+    /** seconds */
+    timeout: number;
+  };
 
 export interface ServerSummary {
   id: string;
@@ -115,73 +102,6 @@ export function validateGetOptions(o: GetOptions): void {
     throw usageError('CONFLICTING_OPTIONS', '--metadata-key needs --metadata-cert');
   }
   validateVersion(o.metadataVersion);
-}
-
-function checkUrl(value: string, where: string, usage: boolean): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    const msg = `${where} must be an http:// or https:// URL, not '${value}'`;
-    throw usage ? usageError('INVALID_URL', msg) : operationalError('INVALID_URL', msg);
-  }
-  return value.replace(/\/+$/, '');
-}
-
-function hostPort(endpoint: string): string | undefined {
-  try {
-    return `http://${new URL(endpoint).hostname}:${METADATA_PORT}`;
-  } catch {
-    return undefined;
-  }
-}
-
-/** --metadata-url > OSMETA_METADATA_URL > metadata_url in clouds.yaml > compute endpoint's host:8775 > 127.0.0.1:8775 */
-export function metadataBaseUrl(
-  o: Pick<GetOptions, 'metadataUrl'>,
-  ctx: Pick<Context, 'env'>,
-  cloud: ResolvedCloud | undefined,
-  session: Session | undefined,
-): { url: string; source: string } {
-  if (o.metadataUrl !== undefined)
-    return { url: checkUrl(o.metadataUrl, '--metadata-url', true), source: '--metadata-url' };
-  const env = ctx.env[METADATA_URL_ENV];
-  if (env !== undefined && env !== '')
-    return { url: checkUrl(env, METADATA_URL_ENV, false), source: METADATA_URL_ENV };
-  const fromCloud = cloud?.config.metadata_url;
-  if (typeof fromCloud === 'string' && fromCloud !== '') {
-    return {
-      url: checkUrl(fromCloud, `metadata_url of cloud '${cloud?.name}'`, false),
-      source: 'clouds.yaml metadata_url',
-    };
-  }
-  if (session) {
-    const url = hostPort(session.endpoint('compute'));
-    if (url) return { url, source: 'the compute endpoint' };
-  }
-  const override = cloud?.config.compute_endpoint_override;
-  if (typeof override === 'string' && hostPort(override)) {
-    return { url: hostPort(override)!, source: 'compute_endpoint_override' };
-  }
-  return { url: LOCAL_METADATA_URL, source: 'the default' };
-}
-
-export function metadataTls(o: GetOptions, cloud: ResolvedCloud | undefined): TlsOptions {
-  const tls: TlsOptions = { ...(cloud?.tls ?? {}) };
-  if (o.metadataCacert !== undefined) {
-    tls.cacert = o.metadataCacert;
-    tls.insecure = false;
-  }
-  if (o.metadataCert !== undefined) {
-    tls.cert = o.metadataCert;
-    if (o.metadataKey !== undefined) tls.key = o.metadataKey;
-    else delete tls.key;
-  }
-  if (o.metadataInsecure) tls.insecure = true;
-  return tls;
 }
 
 async function cloudForProjectIdMode(

@@ -1,4 +1,4 @@
-import type { NamespaceKind } from '../netns.js';
+import type { NamespaceKind } from '../../host/netns.js';
 
 /** The hops of the guest's metadata path. The names are the JSON contract and diagnosis.hop. */
 export const HOP_NAMES = [

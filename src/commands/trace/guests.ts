@@ -1,7 +1,7 @@
 import { isIPv4 } from 'node:net';
 import type { FileSystem } from '../../context.js';
-import type { NetInterface } from '../netns.js';
-import { readProcText } from '../proc.js';
+import type { NetInterface } from '../../host/netns.js';
+import { readProcText } from '../../host/proc.js';
 
 // Which guest the socket probe impersonates when none was named: a fixed IP from the DHCP agent's
 // dnsmasq host file (neutron/agent/linux/dhcp.py Dnsmasq._output_hosts_file: "mac,name,ip[,set:tag]").

@@ -1,7 +1,7 @@
 import type { Context } from '../../context.js';
+import { errorExplanation, httpProbe } from '../../host/http-probe.js';
+import { where } from '../../host/service-config.js';
 import { signaturesEqual } from '../../signature.js';
-import { errorExplanation, httpProbe } from '../http-probe.js';
-import { where } from '../service-config.js';
 import type { AgentFacts, NovaFacts } from './facts.js';
 import { fail, hop } from './hops.js';
 import type { Hop } from './types.js';

@@ -1,15 +1,17 @@
-import type { Context } from '../context.js';
-import { OsmetaError, operationalError } from '../errors.js';
-import { loadCloud } from '../openstack/config.js';
-import { metadataBaseUrl, metadataTls } from '../openstack/get-metadata.js';
-import { HttpClient, type TlsOptions } from '../openstack/http.js';
-import { fetchMetadata, type MetadataResponse, type MetadataTarget } from '../openstack/metadata.js';
-import { listPorts, type Port } from '../openstack/neutron.js';
-import { findServer, firstFixedIPv4, listServers, type Server } from '../openstack/nova.js';
-import type { OpenStackFlags } from '../openstack/options.js';
-import { createSession, type Session } from '../openstack/session.js';
-import { resolveSecret, type SecretOptions } from '../secrets.js';
-import { signInstanceId } from '../signature.js';
+import type { Context } from '../../context.js';
+import { OsmetaError, operationalError } from '../../errors.js';
+import { loadCloud } from '../../openstack/config.js';
+import { HttpClient, type TlsOptions } from '../../openstack/http.js';
+import { fetchMetadata, type MetadataResponse, type MetadataTarget } from '../../openstack/metadata.js';
+import { listPorts, type Port } from '../../openstack/neutron.js';
+import { findServer, firstFixedIPv4, listServers, type Server } from '../../openstack/nova.js';
+import type { OpenStackFlags } from '../../openstack/options.js';
+import { createSession, type Session } from '../../openstack/session.js';
+import { resolveSecret, type SecretOptions } from '../../secrets.js';
+import { signInstanceId } from '../../signature.js';
+import { runPool } from '../../util/pool.js';
+import type { Invocation } from '../definition.js';
+import { metadataBaseUrl, metadataTls } from '../metadata-api.js';
 import {
   type CheckName,
   type CheckOutcome,
@@ -20,27 +22,16 @@ import {
   checkVendorData,
   checkVersions,
 } from './checks.js';
-import { runPool } from './pool.js';
+import type { SMOKE } from './definition.js';
 
-export interface SmokeOptions extends SecretOptions {
-  servers: string[];
-  project?: string;
-  allProjects?: boolean;
-  limit?: number;
-  concurrency: number;
-  retries: number;
-  expectUserData?: boolean;
-  viaSocket?: string;
-  failFast?: boolean;
-  metadataUrl?: string;
-  metadataCacert?: string;
-  metadataCert?: string;
-  metadataKey?: string;
-  metadataInsecure?: boolean;
-  os: OpenStackFlags;
-  /** seconds */
-  timeout: number;
-}
+/** smoke's own options as declared in ./definition.ts, the report file (--junit) aside. */
+export type SmokeOptions = SecretOptions &
+  Omit<Invocation<typeof SMOKE>['opts'], 'junit'> & {
+    servers: string[];
+    os: OpenStackFlags;
+    /** seconds */
+    timeout: number;
+  };
 
 export interface CheckResult {
   name: CheckName;
@@ -91,7 +82,7 @@ async function ask(
       const res = await fetchMetadata(http, target, path);
       durationMs += res.durationMs;
       if (res.status >= 500 && attempt < retries) {
-        await new Promise((r) => setTimeout(r, BACKOFF_MS * 2 ** attempt));
+        await ctx.sleep(BACKOFF_MS * 2 ** attempt);
         continue;
       }
       return { res, retries: attempt, durationMs };
@@ -152,7 +143,7 @@ export async function runSmoke(o: SmokeOptions, ctx: Context, hooks: SmokeHooks 
     const session = await createSession(ctx, { timeout: o.timeout, flags: o.os, http, cloud });
     warnings.push(...session.cloud.warnings);
     const base = metadataBaseUrl(o, ctx, session.cloud, session);
-    const tls: TlsOptions = metadataTls(o as never, session.cloud);
+    const tls: TlsOptions = metadataTls(o, session.cloud);
     ctx.debug(`metadata API: ${base.url} (from ${base.source})`);
 
     // GET / needs no headers: if nothing answers, the check cannot run at all (exit 1)

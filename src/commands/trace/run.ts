@@ -8,10 +8,10 @@ import {
   namespaceInode,
   parseIpAddrJson,
   parseNamespaceName,
-} from '../netns.js';
-import { mapLimit, runsProgram } from '../proc.js';
-import { where } from '../service-config.js';
-import { DHCP_AGENT, L3_AGENT, loadNovaConfig, OVN_METADATA_AGENT } from '../services.js';
+} from '../../host/netns.js';
+import { mapLimit, runsProgram } from '../../host/proc.js';
+import { where } from '../../host/service-config.js';
+import { DHCP_AGENT, L3_AGENT, loadNovaConfig, OVN_METADATA_AGENT } from '../../host/services.js';
 import { diagnose } from './diagnose.js';
 import {
   type AgentFacts,
