@@ -8,6 +8,7 @@ import {
   parseOsloIni,
   substituteOslo,
 } from './host/oslo-config.js';
+import { errorMessage } from './util/errors.js';
 
 export const SECRET_ENV = 'OSMETA_SHARED_SECRET';
 export const DEFAULT_KEYCHAIN_ENTRY = 'default';
@@ -129,7 +130,7 @@ async function fromDefaults(ctx: Context): Promise<SharedSecret> {
     if (value !== null)
       return { value, source: { kind: 'keychain', name: DEFAULT_KEYCHAIN_ENTRY }, warnings: [] };
   } catch (err) {
-    why = err instanceof Error ? err.message : String(err);
+    why = errorMessage(err);
   }
   throw credentialsError(
     'NO_SHARED_SECRET',
@@ -235,5 +236,5 @@ function asCredentials(err: unknown): OsmetaError {
   if (err instanceof OsmetaError) {
     return new OsmetaError(err.code, 4, err.message, err.hint === undefined ? {} : { hint: err.hint });
   }
-  return credentialsError('SECRET_UNAVAILABLE', err instanceof Error ? err.message : String(err));
+  return credentialsError('SECRET_UNAVAILABLE', errorMessage(err));
 }

@@ -1,4 +1,5 @@
 import type { FileSystem } from '../context.js';
+import { ipv4ToInt } from '../util/ip.js';
 
 // Metadata namespaces by name: qdhcp-<network> (DHCP agent), qrouter-<router> (L3 agent),
 // ovnmeta-<network> (OVN metadata agent). `ip netns` keeps them as nsfs bind mounts in /run/netns.
@@ -103,14 +104,6 @@ export function inSubnet(ip: string, local: string, prefixlen: number): boolean 
   if (prefixlen === 0) return true;
   const mask = prefixlen === 32 ? 0xffffffff : ~((1 << (32 - prefixlen)) - 1) >>> 0;
   return (a & mask) >>> 0 === (b & mask) >>> 0;
-}
-
-export function ipv4ToInt(ip: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) return undefined;
-  return (((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!) >>> 0;
 }
 
 /** Whether the host has IPv6 on (neutron: netutils.is_ipv6_enabled reads the same file). */

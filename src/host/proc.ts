@@ -1,4 +1,5 @@
 import type { FileSystem } from '../context.js';
+import { mapLimit } from '../util/pool.js';
 
 // /proc/<pid>: cmdline, status, ns/net, fd, environ. Processes come and go while we read:
 // every read tolerates ENOENT/ESRCH and simply yields nothing for that pid.
@@ -54,25 +55,6 @@ async function readLink(fs: FileSystem, path: string): Promise<string | undefine
   } catch {
     return undefined;
   }
-}
-
-/** Bounded parallel map: /proc reads are cheap, but not 10,000 at once. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (t: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= items.length) return;
-      out[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(workers);
-  return out;
 }
 
 export async function listPids(fs: FileSystem, procRoot = '/proc'): Promise<number[]> {

@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import { OsmetaError, operationalError } from '../errors.js';
+import { errorMessage } from '../util/errors.js';
 import { fsReason } from '../util/fs-reason.js';
 import { flagProperty, type OpenStackFlags, OS_FLAGS } from './options.js';
 
@@ -174,9 +175,7 @@ async function loadFirst(
       if (path.endsWith('json')) return { path, data: JSON.parse(text) };
       return { path, data: (await parseYaml(text)) ?? null };
     } catch (err) {
-      warnings.push(
-        `skipping config file ${path}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`,
-      );
+      warnings.push(`skipping config file ${path}: ${errorMessage(err).split('\n')[0]}`);
     }
   }
   return undefined;

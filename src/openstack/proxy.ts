@@ -1,4 +1,5 @@
 import { isIPv4 } from 'node:net';
+import { ipv4ToInt } from '../util/ip.js';
 
 // The proxy variables as python-requests reads them (openstacksdk's HTTP stack):
 // urllib.request.getproxies_environment — lower case wins over upper case, HTTP_PROXY is ignored
@@ -46,14 +47,10 @@ export function bypassProxy(url: URL, noProxy: string | undefined): boolean {
   return false;
 }
 
-function ipv4ToInt(ip: string): number {
-  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-}
-
 function inCidr(ip: string, cidr: string): boolean {
   const [net, bitsText] = cidr.split('/');
   const bits = Number(bitsText);
   if (net === undefined || !isIPv4(net) || !Number.isInteger(bits) || bits < 0 || bits > 32) return false;
   const size = 2 ** (32 - bits);
-  return Math.floor(ipv4ToInt(ip) / size) === Math.floor(ipv4ToInt(net) / size);
+  return Math.floor(ipv4ToInt(ip)! / size) === Math.floor(ipv4ToInt(net)! / size);
 }

@@ -1,3 +1,5 @@
+// The one concurrency pool: smoke's servers, trace's namespaces, /proc reads.
+
 /**
  * Runs work(item) for every item with at most `limit` in flight, in order of start. `stop()` ends
  * the scheduling of new items (what runs finishes). Results are handed to onResult as they come,
@@ -20,4 +22,17 @@ export async function runPool<T>(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, limit) }, worker));
+}
+
+/** Bounded parallel map, results in the items' order: /proc reads are cheap, but not 10,000 at once. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (t: T) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  await runPool(items, Math.min(limit, items.length), async (t, i) => {
+    out[i] = await fn(t);
+  });
+  return out;
 }

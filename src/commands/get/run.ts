@@ -19,6 +19,8 @@ import type { OpenStackFlags } from '../../openstack/options.js';
 import { createSession, type Session } from '../../openstack/session.js';
 import { resolveSecret, type SecretOptions } from '../../secrets.js';
 import { isUuid, signInstanceId } from '../../signature.js';
+import { errorMessage } from '../../util/errors.js';
+import { isIPv4Address } from '../../util/ip.js';
 import type { Invocation } from '../definition.js';
 import { checkUrl, metadataBaseUrl, metadataTls } from '../metadata-api.js';
 import type { GET } from './definition.js';
@@ -171,7 +173,7 @@ async function socketTarget(o: GetOptions & { viaSocket: string }, sessions: Ses
       const wanted = forwardedFor;
       const port = wanted
         ? ports.find((p) => p.fixedIps.some((f) => f.ipAddress === wanted))
-        : ports.find((p) => p.fixedIps.some((f) => isIP(f.ipAddress) === 4));
+        : ports.find((p) => p.fixedIps.some((f) => isIPv4Address(f.ipAddress)));
       if (!port) {
         throw operationalError(
           'PORT_NOT_FOUND',
@@ -298,9 +300,7 @@ async function portIPv4(s: Session, serverId: string, ctx: Context): Promise<str
       if (ip) return ip;
     }
   } catch (err) {
-    ctx.debug(
-      `no X-Forwarded-For: cannot list the server's ports (${err instanceof Error ? err.message : String(err)})`,
-    );
+    ctx.debug(`no X-Forwarded-For: cannot list the server's ports (${errorMessage(err)})`);
   }
   return undefined;
 }

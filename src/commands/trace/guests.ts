@@ -1,7 +1,7 @@
-import { isIPv4 } from 'node:net';
 import type { FileSystem } from '../../context.js';
 import type { NetInterface } from '../../host/netns.js';
 import { readProcText } from '../../host/proc.js';
+import { firstIPv4 } from '../../util/ip.js';
 
 // Which guest the socket probe impersonates when none was named: a fixed IP from the DHCP agent's
 // dnsmasq host file (neutron/agent/linux/dhcp.py Dnsmasq._output_hosts_file: "mac,name,ip[,set:tag]").
@@ -10,7 +10,7 @@ export function parseDhcpHostFile(text: string): { mac: string; ip: string }[] {
   const out: { mac: string; ip: string }[] = [];
   for (const line of text.split('\n')) {
     const f = line.trim().split(',');
-    const ip = f.find((x) => isIPv4(x));
+    const ip = firstIPv4(f);
     if (f[0] && ip) out.push({ mac: f[0], ip });
   }
   return out;

@@ -1,4 +1,3 @@
-import { isIPv4 } from 'node:net';
 import type { Context } from '../../context.js';
 import { operationalError } from '../../errors.js';
 import {
@@ -9,9 +8,12 @@ import {
   parseIpAddrJson,
   parseNamespaceName,
 } from '../../host/netns.js';
-import { mapLimit, runsProgram } from '../../host/proc.js';
+import { runsProgram } from '../../host/proc.js';
 import { where } from '../../host/service-config.js';
 import { DHCP_AGENT, L3_AGENT, loadNovaConfig, OVN_METADATA_AGENT } from '../../host/services.js';
+import { errorMessage } from '../../util/errors.js';
+import { firstIPv4, isIPv4Address } from '../../util/ip.js';
+import { mapLimit } from '../../util/pool.js';
 import { diagnose } from './diagnose.js';
 import {
   type AgentFacts,
@@ -154,12 +156,12 @@ async function guestCandidates(
       .flat()
       .filter(isComputePort);
     return ports
-      .flatMap((p) => p.fixedIps.filter((ip) => !ip.includes(':')).map((ip) => ({ ip, port: p })))
+      .flatMap((p) => p.fixedIps.filter(isIPv4Address).map((ip) => ({ ip, port: p })))
       .sort((a, b) => byIp(a.ip, b.ip))
       .slice(0, MAX_GUEST_TRIES)
       .map(({ ip, port }) => guestFromPort(ip, port));
   } catch (err) {
-    notes.push(`Neutron could not be asked for a guest: ${err instanceof Error ? err.message : String(err)}`);
+    notes.push(`Neutron could not be asked for a guest: ${errorMessage(err)}`);
     return [];
   }
 }
@@ -240,9 +242,7 @@ async function socketAndNova(
         guest.projectId ??= port.projectId;
         return { portsForIp: 1, portId: port.id, deviceId: port.deviceId, projectId: port.projectId };
       } catch (err) {
-        notes.push(
-          `Neutron could not be asked about ${guest.ip}: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        notes.push(`Neutron could not be asked about ${guest.ip}: ${errorMessage(err)}`);
         return undefined;
       }
     };
@@ -294,9 +294,7 @@ async function socketAndNova(
         target.serverProjectId = server ? server.projectId : null;
         if (server?.name) guest.name ??= server.name;
       } catch (err) {
-        notes.push(
-          `nova's API could not be asked about ${guest.instanceId}: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        notes.push(`nova's API could not be asked about ${guest.instanceId}: ${errorMessage(err)}`);
       }
     }
     nova = await probeNova(ctx, shared.agent, target, opts.probeTimeout);
@@ -374,7 +372,7 @@ function lazyLookup(deps: TraceDeps, notes: string[]): () => Promise<OpenStackLo
       try {
         return await deps.openstack();
       } catch (err) {
-        notes.push(`OpenStack API not used: ${err instanceof Error ? err.message : String(err)}`);
+        notes.push(`OpenStack API not used: ${errorMessage(err)}`);
         return undefined;
       }
     })();
@@ -518,11 +516,9 @@ export async function traceGuest(ctx: Context, opts: TraceOptions, deps: TraceDe
         hint: 'check the name or ID (openstack server list --all-projects)',
       });
     }
-    const ports = (await lookup.portsByDevice(server.id)).filter((p) =>
-      p.fixedIps.some((ip) => !ip.includes(':')),
-    );
+    const ports = (await lookup.portsByDevice(server.id)).filter((p) => p.fixedIps.some(isIPv4Address));
     port = (opts.ip ? ports.find((p) => p.fixedIps.includes(opts.ip!)) : undefined) ?? ports[0];
-    const ip = opts.ip ?? port?.fixedIps.find((a) => !a.includes(':'));
+    const ip = opts.ip ?? (port && firstIPv4(port.fixedIps));
     if (!port || !ip) {
       throw operationalError(
         'NO_PORT',
@@ -548,9 +544,7 @@ export async function traceGuest(ctx: Context, opts: TraceOptions, deps: TraceDe
           );
         }
       } catch (err) {
-        notes.push(
-          `Neutron could not be asked about ${ip}: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        notes.push(`Neutron could not be asked about ${ip}: ${errorMessage(err)}`);
       }
     }
   }
@@ -630,7 +624,7 @@ async function bySubnet(
   ip: string,
   timeoutMs: number,
 ): Promise<MetadataNamespace | undefined> {
-  if (!isIPv4(ip)) return undefined;
+  if (!isIPv4Address(ip)) return undefined;
   const found = await mapLimit(local, 8, async (n) => {
     const r = await run(ctx, 'ip', ['-j', '-n', n.name, 'addr', 'show'], timeoutMs);
     if (r.code !== 0) return false;
