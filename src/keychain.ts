@@ -17,6 +17,7 @@ export class KeychainUnavailable extends OsmetaError {
 type KeyringModule = typeof import('@napi-rs/keyring');
 
 async function entry(name: string) {
+  // biome-ignore lint/style/noProcessEnv lint/correctness/noProcessGlobal: the keyring library reads this process's own session bus, whatever ctx.env says
   if (process.platform === 'linux' && !process.env.DBUS_SESSION_BUS_ADDRESS) {
     throw new KeychainUnavailable('no Secret Service on the session bus');
   }

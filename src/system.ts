@@ -4,6 +4,11 @@ import { IO } from './io.js';
 
 // The real Context: the only module under src/ that touches process (and real timers).
 
+/** Runs osmeta as this process: argv in, exit code out (the single executable's entry). */
+export async function runAsProcess(run: (argv: string[], ctx: Context) => Promise<number>): Promise<void> {
+  process.exitCode = await run(process.argv.slice(2), createSystemContext());
+}
+
 export function createSystemContext(): Context {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort(new Error('interrupted')));

@@ -14,6 +14,7 @@ function load(): unknown {
     const file = join(dir, 'keyring.node');
     writeFileSync(file, Buffer.from(sea.getAsset('keyring.node')), { mode: 0o500 });
     const mod = { exports: {} as unknown };
+    // biome-ignore lint/correctness/noProcessGlobal: a native binding loads into this process
     process.dlopen(mod, file);
     return mod.exports;
   } finally {
