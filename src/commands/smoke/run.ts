@@ -9,6 +9,7 @@ import type { OpenStackFlags } from '../../openstack/options.js';
 import { createSession, type Session } from '../../openstack/session.js';
 import { resolveSecret, type SecretOptions } from '../../secrets.js';
 import { signInstanceId } from '../../signature.js';
+import { isIPv4Address } from '../../util/ip.js';
 import { runPool } from '../../util/pool.js';
 import type { Invocation } from '../definition.js';
 import { metadataBaseUrl, metadataTls } from '../metadata-api.js';
@@ -295,8 +296,9 @@ async function socketCheck(
       return result({ ok: false, detail: `cannot list the server's ports: ${err.message}` });
     throw err;
   }
-  const port = ports.find((p) => p.fixedIps.some((f) => f.ipAddress.includes('.'))) ?? ports[0];
-  const ip = port?.fixedIps.find((f) => f.ipAddress.includes('.'))?.ipAddress ?? port?.fixedIps[0]?.ipAddress;
+  const port = ports.find((p) => p.fixedIps.some((f) => isIPv4Address(f.ipAddress))) ?? ports[0];
+  const ip =
+    port?.fixedIps.find((f) => isIPv4Address(f.ipAddress))?.ipAddress ?? port?.fixedIps[0]?.ipAddress;
   if (!port || !ip)
     return result({ ok: false, detail: 'neutron has no port with a fixed IP for this server' });
   const portNote =

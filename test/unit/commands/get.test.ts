@@ -638,6 +638,11 @@ describe('osmeta get: bad input (exit 2, one line, no request)', () => {
       [FX.vm1, '--via-socket', '/s', '--project-id', FX.demo],
       'error: --project-id and --via-socket cannot be used together',
     ],
+    [
+      '--metadata-key without --metadata-cert',
+      [FX.vm1, '--metadata-key', '/m/k.pem'],
+      'error: --metadata-key needs --metadata-cert',
+    ],
     ['a password flag', [FX.vm1, '--os-password', 'x'], "error: unknown option '--os-password'"],
     ['no server', [], "error: missing required argument 'server'"],
   ])('%s', async (_w, args, first) => {

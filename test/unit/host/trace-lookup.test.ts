@@ -104,6 +104,19 @@ describe('--server', () => {
     expect(r.guest).toMatchObject({ ip: VM1.ip, instanceId: VM1.id, name: 'lab-vm1' });
   });
 
+  it("a relayed 403 that nova confirms: probe-socket's failure is probe-nova's consequence", async () => {
+    // the configs on disk agree, but the running nova uses another secret
+    lab.nova.secret = 'nova-runtime-secret';
+    lab.agent.behaviour = 'forbidden';
+    const r = await traceGuest(ctx(), opts({ server: 'lab-vm1' }), { openstack: async () => fakeLookup() });
+    const status = Object.fromEntries(r.hops.map((h) => [h.name, h.status]));
+    expect(status).toMatchObject({ agent: 'ok', 'probe-socket': 'fail', 'probe-nova': 'fail' });
+    expect(r.diagnosis?.hop).toBe('probe-nova');
+    expect(r.diagnosis?.cause).toContain(
+      "nova rejects a request signed with the agent's metadata_proxy_shared_secret",
+    );
+  });
+
   it('says which namespace should exist when it is not on this node', async () => {
     const other = '77777777-0000-4000-8000-000000000000';
     const ports = [...PORTS, port('10.99.0.5', 'p-else', SERVERS[2]!.id, VM1.project, other)];

@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MockAgent } from 'undici';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { signInstanceId } from '../../../../src/signature.js';
+import { runCli } from '../../../helpers/context.js';
+import { FX, httpFixture, keystoneToken, mockAgent, replyWith } from '../../openstack/fixtures.js';
+
+// osmeta smoke through the in-process CLI, against undici's MockAgent (Keystone, nova, the metadata API).
+
+const SECRET = 'lab-shared-s3cr3t';
+const PASSWORD = 'admin-pa55word';
+const TOKEN = 'gAAAAB-keystone-token';
+const VM2 = 'dd55eb2c-bb7d-4bc3-a37e-42bb7f245fc1';
+
+let dir = '';
+let agent: MockAgent;
+let env: Record<string, string>;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'osmeta-smoke-'));
+  writeFileSync(
+    join(dir, 'clouds.yaml'),
+    `clouds:
+  lab:
+    auth:
+      auth_url: ${FX.keystone}/v3
+      username: admin
+      password: ${PASSWORD}
+      project_name: admin
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+`,
+  );
+  env = {
+    OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml'),
+    OS_CLOUD: 'lab',
+    XDG_CACHE_HOME: join(dir, 'cache'),
+    OSMETA_SHARED_SECRET: SECRET,
+    OSMETA_METADATA_URL: FX.metadata,
+    NO_COLOR: '1',
+  };
+  agent = mockAgent();
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function keystone() {
+  agent
+    .get(FX.keystone)
+    .intercept({ path: '/v3/auth/tokens', method: 'POST' })
+    .reply(keystoneToken(TOKEN, new Date(Date.now() + 3600_000)));
+}
+
+/** nova's server show for vm1, and the same server under another ID. */
+function novaServers() {
+  agent
+    .get(FX.nova)
+    .intercept({ path: `/v2.1/servers/${FX.vm1}`, headers: { 'x-auth-token': TOKEN } })
+    .reply(replyWith('api/nova-server-show.200.http'));
+  const f = httpFixture('api/nova-server-show.200.http');
+  const body = f.body.toString('utf8').replaceAll(FX.vm1, VM2).replace('"lab-vm1"', '"lab-vm2"');
+  agent
+    .get(FX.nova)
+    .intercept({ path: `/v2.1/servers/${VM2}`, headers: { 'x-auth-token': TOKEN } })
+    .reply(200, body, { headers: { 'content-type': 'application/json' } });
+}
+
+const PATHS = [
+  '/openstack',
+  '/openstack/latest/meta_data.json',
+  '/openstack/latest/network_data.json',
+  '/openstack/latest/vendor_data.json',
+  '/openstack/latest/vendor_data2.json',
+];
+
+/** The metadata API: reachable, and 404 for every document of both servers; vm1's answers come late. */
+function metadata404(delayForVm1: number) {
+  agent.get(FX.metadata).intercept({ path: '/' }).reply(200, 'latest\n');
+  for (const id of [FX.vm1, VM2]) {
+    for (const path of PATHS) {
+      const reply = agent
+        .get(FX.metadata)
+        .intercept({
+          path,
+          headers: { 'x-instance-id': id, 'x-instance-id-signature': signInstanceId(SECRET, id) },
+        })
+        .reply(404, 'Not Found', { headers: { 'content-type': 'text/plain' } });
+      if (id === FX.vm1 && delayForVm1 > 0) reply.delay(delayForVm1);
+    }
+  }
+}
+
+const smoke = (args: string[]) => runCli(['smoke', ...args], { env, dispatcher: agent });
+
+describe('osmeta smoke', () => {
+  it('rejects servers together with --project: exit 2, one line, no request', async () => {
+    const r = await smoke(['--project', 'demo', 'lab-vm1']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')[0]).toBe('error: give servers or --project, not both');
+    agent.assertNoPendingInterceptors();
+  });
+
+  it('reports servers in the order they were given, not the order they finished in', async () => {
+    keystone();
+    novaServers();
+    metadata404(150);
+    const r = await smoke(['--json', '--retries', '0', FX.vm1, VM2]);
+    expect(r.code).toBe(3);
+    const doc = JSON.parse(r.stdout) as { ok: boolean; servers: { id: string; ok: boolean }[] };
+    expect(doc.ok).toBe(false);
+    expect(doc.servers.map((s) => s.id)).toEqual([FX.vm1, VM2]);
+    expect(doc.servers.every((s) => !s.ok)).toBe(true);
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+    agent.assertNoPendingInterceptors();
+  });
+
+  it('a table when piped, with the verdict, and exit 3 when a server fails', async () => {
+    keystone();
+    novaServers();
+    metadata404(0);
+    const r = await smoke(['--retries', '0', VM2, FX.vm1]);
+    expect(r.code).toBe(3);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^SERVER\s+PROJECT\s+CHECKS/);
+    expect(lines.findIndex((l) => l.startsWith('lab-vm2'))).toBeLessThan(
+      lines.findIndex((l) => l.startsWith('lab-vm1')),
+    );
+    expect(r.stdout).toContain('✖ 2/2 servers failed');
+    expect(r.stderr).toBe('');
+  });
+});
