@@ -1,8 +1,8 @@
 import type { Context } from '../context.js';
 import { operationalError, usageError } from '../errors.js';
+import { METADATA_PORT } from '../metadata/api.js';
 import type { ResolvedCloud } from '../openstack/config.js';
 import type { TlsOptions } from '../openstack/http.js';
-import { METADATA_PORT } from '../openstack/metadata.js';
 import type { Session } from '../openstack/session.js';
 import type { OptionsOf } from './definition.js';
 import type { METADATA_TLS_OPTIONS } from './get/definition.js';

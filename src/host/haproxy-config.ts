@@ -1,3 +1,9 @@
+import {
+  HEADER_NEUTRON_NETWORK_ID as HEADER_NETWORK_ID,
+  HEADER_OVN_NETWORK_ID,
+  HEADER_NEUTRON_ROUTER_ID as HEADER_ROUTER_ID,
+} from '../metadata/protocol.js';
+
 // haproxy configs written by neutron's metadata drivers (neutron/agent/metadata/driver.py
 // _HAPROXY_CONFIG_TEMPLATE; neutron/agent/ovn/metadata/driver.py for OVN).
 
@@ -32,9 +38,7 @@ export interface HaproxyConfig {
   resource?: { kind: MetadataResource; header: string; id: string };
 }
 
-export const HEADER_NETWORK_ID = 'X-Neutron-Network-ID';
-export const HEADER_ROUTER_ID = 'X-Neutron-Router-ID';
-export const HEADER_OVN_NETWORK_ID = 'X-OVN-Network-ID';
+export { HEADER_NETWORK_ID, HEADER_OVN_NETWORK_ID, HEADER_ROUTER_ID };
 
 const RESOURCE_HEADERS: Record<string, MetadataResource> = {
   'x-neutron-network-id': 'network',

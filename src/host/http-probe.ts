@@ -1,7 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { REDACTED, SECRET_HEADERS } from '../util/redact.js';
 
-// One bounded HTTP/1.1 exchange over TCP or a UNIX socket (node:http: no undici at start-up), and
-// who answered: haproxy's own error pages vs webob's (internals §4.5, §1.6, end of §7).
+// One bounded HTTP/1.1 exchange over TCP or a UNIX socket (node:http: no undici at start-up): the
+// transport only. What an answer means is src/metadata/'s (internals §4.5, §1.6, end of §7).
+
+/** who wrote an answer (src/metadata/error-page.ts tells them apart) */
+export type ResponseForm = 'haproxy' | 'webob' | 'other';
 
 export interface HttpProbeRequest {
   url: string;
@@ -27,8 +31,6 @@ export type ProbeOutcome =
   | 'unreachable'
   | 'error';
 
-export type ResponseForm = 'haproxy' | 'webob' | 'other';
-
 export interface HttpProbeResult {
   outcome: ProbeOutcome;
   /** the TCP/UNIX connection was established */
@@ -42,11 +44,9 @@ export interface HttpProbeResult {
   error?: string;
 }
 
-const REDACTED_HEADERS = new Set(['x-instance-id-signature', 'x-auth-token']);
-
 export function describeRequest(req: HttpProbeRequest): string {
   const hs = Object.entries(req.headers ?? {})
-    .map(([k, v]) => `${k}: ${REDACTED_HEADERS.has(k.toLowerCase()) ? '<redacted>' : v}`)
+    .map(([k, v]) => `${k}: ${SECRET_HEADERS.has(k.toLowerCase()) ? REDACTED : v}`)
     .join(', ');
   const via = req.socketPath ? ` via ${req.socketPath}` : '';
   return `${req.method ?? 'GET'} ${req.url}${via}${hs ? ` [${hs}]` : ''}`;
@@ -93,7 +93,7 @@ export async function httpProbe(
         const body = Buffer.concat(chunks).subarray(0, maxBody).toString('utf8');
         const headers = flatHeaders(res.headers);
         const status = res.statusCode ?? 0;
-        done({ outcome: 'response', status, headers, body, form: responseForm(status, headers, body) });
+        done({ outcome: 'response', status, headers, body });
       });
       res.on('error', (err: NodeJS.ErrnoException) =>
         done({ outcome: 'reset', error: err.code ?? err.message }),
@@ -154,35 +154,6 @@ function outcomeOf(err: NodeJS.ErrnoException): ProbeOutcome {
     default:
       return err.message === 'socket hang up' ? 'reset' : 'error';
   }
-}
-
-/**
- * haproxy's own pages: `text/html` without charset, `<html><body><h1>`, cache-control no-cache.
- * webob's (agent, nova): `; charset=UTF-8` or application/json, `<html>\n <head>` with `<br /><br />`.
- */
-export function responseForm(status: number, headers: Record<string, string>, body: string): ResponseForm {
-  const ct = (headers['content-type'] ?? '').toLowerCase();
-  if (ct === 'text/html' && body.startsWith('<html><body><h1>')) return 'haproxy';
-  if (status >= 400) {
-    if (/charset=utf-8/.test(ct) && (/^<html>\n <head>/.test(body) || /^\d{3} [^\n]*\n\n/.test(body)))
-      return 'webob';
-    if (ct.startsWith('application/json') && /"code": "\d{3} /.test(body)) return 'webob';
-  }
-  return 'other';
-}
-
-/** The explanation line of an error page (webob's, haproxy's or JSON). */
-export function errorExplanation(body: string): string | undefined {
-  const webob = /<\/h1>\s*\n\s*([^<\n]+?)\s*(<br \/>|\n)/.exec(body);
-  if (webob) return webob[1]!.trim();
-  try {
-    const j = JSON.parse(body) as { message?: unknown };
-    if (typeof j.message === 'string') return j.message.replace(/<br \/>/g, '').trim();
-  } catch {
-    // not JSON
-  }
-  const plain = /^\d{3} [^\n]*\n\n([^\n]+)/.exec(body);
-  return plain ? plain[1]!.trim() : undefined;
 }
 
 /** A probe result as shipped back from `osmeta __probe-http` run inside a namespace. */

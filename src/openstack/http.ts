@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { Context } from '../context.js';
 import { OsmetaError, operationalError } from '../errors.js';
 import { fsReason } from '../util/fs-reason.js';
+import { REDACTED, SECRET_HEADERS } from '../util/redact.js';
 import { proxyFor } from './proxy.js';
 import { Agent, loadProxyAgent, request } from './undici.js';
 
@@ -37,19 +38,7 @@ export interface HttpResponse {
   requestId?: string;
 }
 
-/** Header names whose values never reach a log line (lower case). */
-export const SECRET_HEADERS = new Set([
-  'x-auth-token',
-  'x-subject-token',
-  'x-instance-id-signature',
-  'x-metadata-provider-signature',
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'set-cookie',
-]);
-
-export const REDACTED = '<redacted>';
+export { REDACTED, SECRET_HEADERS };
 
 /** Why a request never got an answer. */
 export type TransportFailure =

@@ -1,8 +1,6 @@
 import { isIP } from 'node:net';
 import type { Context } from '../../context.js';
 import { OsmetaError, operationalError, usageError } from '../../errors.js';
-import { loadCloud, type ResolvedCloud } from '../../openstack/config.js';
-import { HttpClient } from '../../openstack/http.js';
 import {
   type DocumentRef,
   explainFailure,
@@ -12,7 +10,9 @@ import {
   OPENSTACK_DOCUMENTS,
   resolveDocument,
   validateVersion,
-} from '../../openstack/metadata.js';
+} from '../../metadata/api.js';
+import { loadCloud, type ResolvedCloud } from '../../openstack/config.js';
+import { HttpClient } from '../../openstack/http.js';
 import { listPorts } from '../../openstack/neutron.js';
 import { findServer, firstFixedIPv4, type Server } from '../../openstack/nova.js';
 import type { OpenStackFlags } from '../../openstack/options.js';

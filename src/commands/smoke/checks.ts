@@ -1,4 +1,4 @@
-import type { MetadataResponse } from '../../openstack/metadata.js';
+import type { MetadataResponse } from '../../metadata/api.js';
 import type { Server } from '../../openstack/nova.js';
 
 // What `osmeta smoke` asks of each server's metadata, as pure functions of nova's answers, so the

@@ -1,8 +1,8 @@
 import type { Context } from '../../context.js';
 import { OsmetaError, operationalError } from '../../errors.js';
+import { fetchMetadata, type MetadataResponse, type MetadataTarget } from '../../metadata/api.js';
 import { loadCloud } from '../../openstack/config.js';
 import { HttpClient, type TlsOptions } from '../../openstack/http.js';
-import { fetchMetadata, type MetadataResponse, type MetadataTarget } from '../../openstack/metadata.js';
 import { listPorts, type Port } from '../../openstack/neutron.js';
 import { findServer, firstFixedIPv4, listServers, type Server } from '../../openstack/nova.js';
 import type { OpenStackFlags } from '../../openstack/options.js';

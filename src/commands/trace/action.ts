@@ -115,12 +115,13 @@ export async function probeHttpAction(
 ): Promise<number> {
   const [url] = args;
   const { httpProbe } = await import('../../host/http-probe.js');
+  const { withForm } = await import('../../metadata/error-page.js');
   const headers: Record<string, string> = {};
   for (const line of o.header ?? []) {
     const i = line.indexOf(':');
     if (i > 0) headers[line.slice(0, i).trim()] = line.slice(i + 1).trim();
   }
-  const r = await httpProbe({ url, headers, timeoutMs: o.wait * 1000, maxBody: 4096 });
+  const r = withForm(await httpProbe({ url, headers, timeoutMs: o.wait * 1000, maxBody: 4096 }));
   ctx.io.out(`${JSON.stringify(r)}\n`);
   return ExitCode.OK;
 }

@@ -1,14 +1,18 @@
 import type { Context } from '../../context.js';
-import { HEADER_NETWORK_ID, HEADER_OVN_NETWORK_ID, HEADER_ROUTER_ID } from '../../host/haproxy-config.js';
-import {
-  errorExplanation,
-  type HttpProbeResult,
-  httpProbe,
-  isHttpProbeResult,
-} from '../../host/http-probe.js';
+import { type HttpProbeResult, httpProbe, isHttpProbeResult } from '../../host/http-probe.js';
 import { METADATA_V4 } from '../../host/iptables.js';
 import type { MetadataNamespace } from '../../host/netns.js';
 import { where } from '../../host/service-config.js';
+import { errorExplanation, withForm } from '../../metadata/error-page.js';
+import {
+  HEADER_FORWARDED_FOR,
+  HEADER_NEUTRON_NETWORK_ID as HEADER_NETWORK_ID,
+  HEADER_OVN_NETWORK_ID,
+  HEADER_NEUTRON_ROUTER_ID as HEADER_ROUTER_ID,
+  NOVA_INTERNAL_ERROR,
+  PROBE_DOCUMENT,
+  signedHeaders,
+} from '../../metadata/protocol.js';
 import { signInstanceId } from '../../signature.js';
 import type { AgentFacts } from './facts.js';
 import { run } from './facts.js';
@@ -18,11 +22,7 @@ import type { Guest, Hop } from './types.js';
 
 // The live probes: each one request, bounded by --probe-timeout, with its latency.
 
-export const PROBE_DOCUMENT = '/openstack/latest/meta_data.json';
-export const HEADER_INSTANCE_ID = 'X-Instance-ID';
-export const HEADER_TENANT_ID = 'X-Tenant-ID';
-export const HEADER_INSTANCE_ID_SIGNATURE = 'X-Instance-ID-Signature';
-export const HEADER_FORWARDED_FOR = 'X-Forwarded-For';
+export { PROBE_DOCUMENT };
 
 function answered(r: HttpProbeResult): string {
   if (r.outcome !== 'response') return r.outcome === 'hang' ? 'no answer' : (r.error ?? r.outcome);
@@ -213,14 +213,16 @@ export async function probeSocket(
 ): Promise<SocketProbeOutcome> {
   const t0 = ctx.clock();
   const h = hop('probe-socket', `${c.path} as ${guest.ip}`, t0, t0);
-  const res = await httpProbe(
-    {
-      url: `http://${METADATA_V4}${PROBE_DOCUMENT}`,
-      socketPath: c.path,
-      headers: { [HEADER_FORWARDED_FOR]: guest.ip, [c.header.name]: c.header.value, Accept: '*/*' },
-      timeoutMs: timeoutS * 1000,
-    },
-    ctx.debug,
+  const res = withForm(
+    await httpProbe(
+      {
+        url: `http://${METADATA_V4}${PROBE_DOCUMENT}`,
+        socketPath: c.path,
+        headers: { [HEADER_FORWARDED_FOR]: guest.ip, [c.header.name]: c.header.value, Accept: '*/*' },
+        timeoutMs: timeoutS * 1000,
+      },
+      ctx.debug,
+    ),
   );
   h.durationMs = res.latencyMs;
   h.evidence = probeEvidence(res, {
@@ -312,7 +314,7 @@ export async function probeSocket(
         return { hop: h };
       }
       case 500:
-        if (/Remote metadata server experienced an internal server error/.test(expl)) {
+        if (NOVA_INTERNAL_ERROR.test(expl)) {
           fail(
             h,
             answered(res),
@@ -393,20 +395,21 @@ export async function probeNova(
   const url = novaUrl(agent);
   const h = hop('probe-nova', `${url} as ${t.instanceId}`, t0, t0);
   const secret = agent.settings.secret?.value ?? '';
-  const res = await httpProbe(
-    {
-      url: `${url}${PROBE_DOCUMENT}`,
-      headers: {
-        [HEADER_INSTANCE_ID]: t.instanceId,
-        [HEADER_TENANT_ID]: t.projectId,
-        [HEADER_INSTANCE_ID_SIGNATURE]: signInstanceId(secret, t.instanceId),
-        ...(t.forwardedFor ? { [HEADER_FORWARDED_FOR]: t.forwardedFor } : {}),
-        Accept: 'application/json',
+  const res = withForm(
+    await httpProbe(
+      {
+        url: `${url}${PROBE_DOCUMENT}`,
+        headers: signedHeaders({
+          instanceId: t.instanceId,
+          projectId: t.projectId,
+          signature: signInstanceId(secret, t.instanceId),
+          ...(t.forwardedFor ? { forwardedFor: t.forwardedFor } : {}),
+        }),
+        timeoutMs: timeoutS * 1000,
+        insecure: agent.settings.novaInsecure,
       },
-      timeoutMs: timeoutS * 1000,
-      insecure: agent.settings.novaInsecure,
-    },
-    ctx.debug,
+      ctx.debug,
+    ),
   );
   h.durationMs = res.latencyMs;
   h.evidence = probeEvidence(res, {

@@ -1,6 +1,7 @@
 import type { Context } from '../../context.js';
-import { errorExplanation, httpProbe } from '../../host/http-probe.js';
+import { httpProbe } from '../../host/http-probe.js';
 import { where } from '../../host/service-config.js';
+import { errorExplanation, withForm } from '../../metadata/error-page.js';
 import { signaturesEqual } from '../../signature.js';
 import type { AgentFacts, NovaFacts } from './facts.js';
 import { fail, hop } from './hops.js';
@@ -114,7 +115,9 @@ export async function novaHop(
   const url = novaUrl(agent);
   const h = hop('nova', url, t0, t0);
   const agentFile = agent.config.paths[agent.config.paths.length - 1] ?? 'the agent config';
-  const r = await httpProbe({ url: `${url}/`, timeoutMs, insecure: agent.settings.novaInsecure }, ctx.debug);
+  const r = withForm(
+    await httpProbe({ url: `${url}/`, timeoutMs, insecure: agent.settings.novaInsecure }, ctx.debug),
+  );
   h.durationMs = r.latencyMs;
   h.evidence = {
     url,

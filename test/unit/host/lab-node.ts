@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Exec, ExecResult } from '../../../src/context.js';
-import { responseForm } from '../../../src/host/http-probe.js';
+import { responseForm } from '../../../src/metadata/error-page.js';
 import { signInstanceId } from '../../../src/signature.js';
 import { FakeNode, TCP_HEADER, tcpListenRow } from './fake-node.js';
 import { fixture, httpFixture } from './fixtures.js';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parseBindAddress, parseHaproxyConfig, serverSocketPath } from '../../../src/host/haproxy-config.js';
-import { errorExplanation, responseForm } from '../../../src/host/http-probe.js';
 import { findMetadataFilter, findMetadataRedirect, parseIptablesSave } from '../../../src/host/iptables.js';
 import { findAddress, inSubnet, parseIpAddrJson, parseNamespaceName } from '../../../src/host/netns.js';
 import { parseOsloIni } from '../../../src/host/oslo-config.js';
@@ -18,6 +17,7 @@ import {
   uwsgiIniEnv,
 } from '../../../src/host/services.js';
 import { mayAccess, modeString, parseAccounts } from '../../../src/host/users.js';
+import { errorExplanation, responseForm } from '../../../src/metadata/error-page.js';
 import { fixture, httpFixture } from './fixtures.js';
 
 const LAB_NET = '42c285f8-e8c2-4e66-bcfa-798fb177d538';

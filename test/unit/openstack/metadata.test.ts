@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { HttpClient } from '../../../src/openstack/http.js';
 import {
   errorMessage,
   explainFailure,
@@ -7,7 +6,8 @@ import {
   headersFor,
   type NovaTarget,
   resolveDocument,
-} from '../../../src/openstack/metadata.js';
+} from '../../../src/metadata/api.js';
+import { HttpClient } from '../../../src/openstack/http.js';
 import { signInstanceId } from '../../../src/signature.js';
 import { createTestContext } from '../../helpers/context.js';
 import { FX, httpFixture, mockAgent, replyWith } from './fixtures.js';

@@ -7,7 +7,7 @@ import {
   checkVendorData,
   checkVersions,
 } from '../../../src/commands/smoke/checks.js';
-import type { MetadataResponse } from '../../../src/openstack/metadata.js';
+import type { MetadataResponse } from '../../../src/metadata/api.js';
 import { parseServer, type Server } from '../../../src/openstack/nova.js';
 import { httpFixture } from '../openstack/fixtures.js';
 

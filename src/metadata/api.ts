@@ -1,31 +1,34 @@
 import { ExitCode, OsmetaError, operationalError, usageError } from '../errors.js';
-import type { HttpClient, HttpResponse, TlsOptions } from './http.js';
-import { TransportError } from './http.js';
+import type { HttpClient, HttpResponse, TlsOptions } from '../openstack/http.js';
+import { TransportError } from '../openstack/http.js';
+import { errorPageMessage as errorMessage } from './error-page.js';
+import {
+  HEADER_FORWARDED_FOR,
+  HEADER_INSTANCE_ID,
+  HEADER_INSTANCE_ID_SIGNATURE,
+  HEADER_NEUTRON_NETWORK_ID,
+  HEADER_NEUTRON_ROUTER_ID,
+  HEADER_TENANT_ID,
+  METADATA_HOST,
+  NOVA_INTERNAL_ERROR,
+  signedHeaders,
+} from './protocol.js';
+
+export { METADATA_PORT, OPENSTACK_DOCUMENTS } from './protocol.js';
+export {
+  errorMessage,
+  HEADER_FORWARDED_FOR,
+  HEADER_INSTANCE_ID,
+  HEADER_INSTANCE_ID_SIGNATURE,
+  HEADER_NEUTRON_NETWORK_ID,
+  HEADER_NEUTRON_ROUTER_ID,
+  HEADER_TENANT_ID,
+  METADATA_HOST,
+};
 
 // Requests to nova's metadata API as the neutron metadata agent makes them (nova
 // api/metadata/handler.py), or to the agent's UNIX socket as haproxy makes them
 // (neutron agent/metadata/agent.py), and what their failures mean (internals §1.5, §3.4, §7).
-
-export const HEADER_INSTANCE_ID = 'X-Instance-ID';
-export const HEADER_TENANT_ID = 'X-Tenant-ID';
-export const HEADER_INSTANCE_ID_SIGNATURE = 'X-Instance-ID-Signature';
-export const HEADER_FORWARDED_FOR = 'X-Forwarded-For';
-export const HEADER_NEUTRON_NETWORK_ID = 'X-Neutron-Network-ID';
-export const HEADER_NEUTRON_ROUTER_ID = 'X-Neutron-Router-ID';
-
-export const METADATA_PORT = 8775;
-/** what haproxy's Host header says on the guest's side */
-export const METADATA_HOST = '169.254.169.254';
-
-/** nova's OpenStack documents (base.py _handle_version), in listing order. */
-export const OPENSTACK_DOCUMENTS = [
-  'meta_data.json',
-  'user_data',
-  'password',
-  'vendor_data.json',
-  'network_data.json',
-  'vendor_data2.json',
-] as const;
 
 export interface NovaTarget {
   via: 'nova';
@@ -61,15 +64,13 @@ export interface MetadataResponse {
 }
 
 export function headersFor(t: MetadataTarget): Record<string, string> {
-  // Accept: application/json makes webob's error pages JSON (internals §1.6); documents are unaffected
   if (t.via === 'nova') {
-    return {
-      [HEADER_INSTANCE_ID]: t.instanceId,
-      [HEADER_TENANT_ID]: t.projectId,
-      [HEADER_INSTANCE_ID_SIGNATURE]: t.signature,
-      ...(t.forwardedFor === undefined ? {} : { [HEADER_FORWARDED_FOR]: t.forwardedFor }),
-      Accept: 'application/json',
-    };
+    return signedHeaders({
+      instanceId: t.instanceId,
+      projectId: t.projectId,
+      signature: t.signature,
+      ...(t.forwardedFor === undefined ? {} : { forwardedFor: t.forwardedFor }),
+    });
   }
   return {
     Host: METADATA_HOST,
@@ -228,39 +229,6 @@ export function resolveDocument(doc: string | undefined, o: { ec2?: boolean; ver
 
 // ---------------------------------------------------------------------------------------------
 // Errors
-
-/** The one-line message of a webob error page (internals §1.6): JSON, text/plain or HTML. */
-export function errorMessage(r: Pick<MetadataResponse, 'body' | 'contentType'>): string {
-  const text = r.body.toString('utf8');
-  const clean = (s: string) =>
-    s
-      .replace(/<br\s*\/?>/gi, ' ')
-      .replace(/\s+/g, ' ')
-      .trim();
-  if (/json/i.test(r.contentType) || text.trimStart().startsWith('{')) {
-    try {
-      const doc = JSON.parse(text) as { message?: unknown; title?: unknown };
-      if (typeof doc.message === 'string' && clean(doc.message) !== '') return clean(doc.message);
-      if (typeof doc.title === 'string') return clean(doc.title);
-    } catch {
-      // fall through
-    }
-  }
-  if (/<html|<body|<h1/i.test(text)) {
-    const body = text
-      .replace(/<head>[\s\S]*?<\/head>/gi, '')
-      .replace(/<h1>[\s\S]*?<\/h1>/gi, '')
-      .replace(/<[^>]*>/g, ' ');
-    const c = clean(body);
-    if (c !== '') return c;
-    const h1 = /<h1>([\s\S]*?)<\/h1>/i.exec(text);
-    return h1?.[1] ? clean(h1[1]) : '';
-  }
-  // text/plain: "403 Forbidden\n\nInvalid proxy request signature.\n\n   "
-  const parts = text.split(/\r?\n\r?\n/);
-  if (parts.length > 1 && /^\d{3} /.test(parts[0] ?? '')) return clean(parts.slice(1).join(' '));
-  return clean(text).slice(0, 300);
-}
 
 const withId = (res: MetadataResponse) => (res.requestId === undefined ? {} : { requestId: res.requestId });
 
@@ -437,7 +405,7 @@ async function explainSocket(
       );
     case 500:
       return operationalError('AGENT_ERROR', `the metadata agent answered 500${because}`, {
-        hint: /Remote metadata server/i.test(because)
+        hint: NOVA_INTERNAL_ERROR.test(because)
           ? "nova failed building the metadata: look in nova-api-metadata's log"
           : "the agent failed (nova unreachable, wrong nova_metadata_host/port/protocol, or a bad X-Forwarded-For): look for 'Unexpected error.' in neutron-metadata-agent's log",
       });
