@@ -1,5 +1,6 @@
 import { arg, defineCommand, flag, list, text, value } from '../definition.js';
 import { parsePositiveSeconds } from '../shared.js';
+import { PASSIVE_HOPS, PROBE_HOPS } from './types.js';
 
 export const NETNS_HINT = 'qdhcp-<network-id>, qrouter-<router-id> or ovnmeta-<network-id> (ip netns list)';
 
@@ -27,7 +28,7 @@ export const TRACE = defineCommand({
     list('--nova-config <file>', "nova.conf to compare with (repeatable; default: the running nova's)"),
   ],
   help: `
-Hops: namespace, haproxy, socket, agent, nova, then live probe-haproxy, probe-socket, probe-nova.
+Hops: ${PASSIVE_HOPS.join(', ')}, then live ${PROBE_HOPS.join(', ')}.
 Exit codes: 0 every hop healthy, 3 a hop is broken (cause: and fix: name it), 1 trace could not run.
 
 Examples:

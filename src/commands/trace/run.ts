@@ -45,7 +45,14 @@ import {
   type SocketProbeOutcome,
 } from './probes.js';
 import { agentHop, novaHop } from './service-hops.js';
-import type { Guest, Hop, TraceAllResult, TraceOptions, TraceResult } from './types.js';
+import {
+  type Guest,
+  type Hop,
+  inHopOrder,
+  type TraceAllResult,
+  type TraceOptions,
+  type TraceResult,
+} from './types.js';
 
 export interface TraceDeps {
   /** the OpenStack API, when credentials are configured; undefined otherwise */
@@ -225,9 +232,11 @@ async function socketAndNova(
     ? shared.agent.settings.socket.value
     : (r.hf.socketPath ?? shared.agent.settings.socket.value);
   const header = resourceHeader(r.ns, r.hf);
-  let first: { out: SocketProbeOutcome; guest: Guest } | undefined;
-  let chosen: { out: SocketProbeOutcome; guest: Guest } | undefined;
-  for (const guest of p.guests) {
+  // each try works on its own copy: what the probes learn goes into the result, not the caller's list
+  let first: { out: SocketProbeOutcome; guest: Guest; index: number } | undefined;
+  let chosen: { out: SocketProbeOutcome; guest: Guest; index: number } | undefined;
+  for (const [index, given] of p.guests.entries()) {
+    const guest: Guest = { ...given };
     // asked only when the agent answers 404: does Neutron know a port with this address?
     const neutron = async (): Promise<NeutronView | undefined> => {
       const lookup = await p.lookup();
@@ -252,9 +261,9 @@ async function socketAndNova(
       { path, header, agentRunning: shared.agent.svc !== undefined, neutron },
       opts.probeTimeout,
     );
-    first ??= { out, guest };
+    first ??= { out, guest, index };
     if (out.hop.status === 'ok') {
-      chosen = { out, guest };
+      chosen = { out, guest, index };
       break;
     }
     // a hang or a dead socket will not get better with another guest
@@ -267,7 +276,7 @@ async function socketAndNova(
     if (pick.out.served.projectId) guest.projectId = pick.out.served.projectId;
     if (pick.out.served.name) guest.name = pick.out.served.name;
   }
-  if (p.guests.length > 1 && chosen && chosen.guest !== p.guests[0]) {
+  if (p.guests.length > 1 && chosen && chosen.index !== 0) {
     notes.push(`probe-socket: ${p.guests[0]!.ip} failed, ${guest.ip} answered; trace the first with --ip`);
   }
 
@@ -350,16 +359,16 @@ export async function traceNamespace(
       return socketAndNova(ctx, r, shared, opts, { guests, lookup }, notes);
     })(),
   ]);
-  const hops = [
-    r.nsHop,
-    r.haproxyHop,
+  const hops = inHopOrder({
+    namespace: r.nsHop,
+    haproxy: r.haproxyHop,
     socket,
-    shared.agentHop,
-    await shared.novaHop,
-    probeH,
-    rest.socket,
-    rest.nova,
-  ];
+    agent: shared.agentHop,
+    nova: await shared.novaHop,
+    'probe-haproxy': probeH,
+    'probe-socket': rest.socket,
+    'probe-nova': rest.nova,
+  });
   return result(r, hops, rest.guest, notes);
 }
 
@@ -474,16 +483,16 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
           'no guest known in the namespaces tried: trace --netns <ns> probes one',
         );
     }
-    const hops = [
-      r.nsHop,
-      r.haproxyHop,
+    const hops = inHopOrder({
+      namespace: r.nsHop,
+      haproxy: r.haproxyHop,
       socket,
-      shared.agentHop,
-      await shared.novaHop,
-      probeH,
-      socketProbe,
-      novaProbe,
-    ];
+      agent: shared.agentHop,
+      nova: await shared.novaHop,
+      'probe-haproxy': probeH,
+      'probe-socket': socketProbe,
+      'probe-nova': novaProbe,
+    });
     return result(r, hops, guest, rnotes);
   });
   return { ok: results.every((x) => x.ok), namespaces: results, notes };

@@ -13,6 +13,10 @@ export const HOP_NAMES = [
 ] as const;
 
 export type HopName = (typeof HOP_NAMES)[number];
+
+/** The hops read from the node without sending anything, then the live probes. */
+export const PASSIVE_HOPS: readonly HopName[] = HOP_NAMES.filter((n) => !n.startsWith('probe-'));
+export const PROBE_HOPS: readonly HopName[] = HOP_NAMES.filter((n) => n.startsWith('probe-'));
 export type HopStatus = 'ok' | 'fail' | 'skip';
 
 export interface Hop {
@@ -101,4 +105,9 @@ export function resultToJson(r: TraceResult) {
     hops: r.hops.map(hopToJson),
     diagnosis: r.diagnosis,
   };
+}
+
+/** The hops in HOP_NAMES' order; every hop must be there (a compile error otherwise). */
+export function inHopOrder(hops: Record<HopName, Hop>): Hop[] {
+  return HOP_NAMES.map((n) => hops[n]);
 }

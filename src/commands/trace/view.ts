@@ -1,11 +1,11 @@
 import { KIND_AGENT } from '../../host/netns.js';
 import type { Styles } from '../../io.js';
 import { borderlessTable } from '../../output.js';
-import type { Hop, TraceAllResult, TraceResult } from './types.js';
+import { type Hop, PASSIVE_HOPS, type TraceAllResult, type TraceResult } from './types.js';
 
 // The human face of a trace: the chain drawn top to bottom, then cause: and fix:.
 
-const PASSIVE = new Set(['namespace', 'haproxy', 'socket', 'agent', 'nova']);
+const PASSIVE = new Set(PASSIVE_HOPS);
 
 export function mark(h: Hop, s: Styles): string {
   if (h.status === 'ok') return s.green('✔');
