@@ -51,7 +51,11 @@ export async function runTrace(
       { hint: 'run it with sudo' },
     );
   }
-  const run = await import('./run.js');
+  const [{ traceAll }, { traceNamespace }, { traceGuest }] = await Promise.all([
+    import('./all.js'),
+    import('./namespace.js'),
+    import('./guest.js'),
+  ]);
   // the OpenStack API only when asked for (guest lookups), once, closed at the end
   let lookup: Promise<ClosableLookup | undefined> | undefined;
   const deps = {
@@ -61,9 +65,9 @@ export async function runTrace(
     },
   };
   try {
-    if (opts.all) return { mode: 'all', result: await run.traceAll(ctx, opts, deps) };
-    if (ns) return { mode: 'one', result: await run.traceNamespace(ctx, ns, opts, deps) };
-    return { mode: 'one', result: await run.traceGuest(ctx, opts, deps) };
+    if (opts.all) return { mode: 'all', result: await traceAll(ctx, opts, deps) };
+    if (ns) return { mode: 'one', result: await traceNamespace(ctx, ns, opts, deps) };
+    return { mode: 'one', result: await traceGuest(ctx, opts, deps) };
   } finally {
     await (await lookup?.catch(() => undefined))?.close();
   }

@@ -1,19 +1,9 @@
 import type { Context } from '../../context.js';
-import { operationalError } from '../../errors.js';
-import {
-  inSubnet,
-  listNamespaceNames,
-  type MetadataNamespace,
-  namespaceInode,
-  parseIpAddrJson,
-  parseNamespaceName,
-} from '../../host/netns.js';
-import { runsProgram } from '../../host/proc.js';
+import type { MetadataNamespace } from '../../host/netns.js';
 import { where } from '../../host/service-config.js';
 import { DHCP_AGENT, L3_AGENT, loadNovaConfig, OVN_METADATA_AGENT } from '../../host/services.js';
 import { errorMessage } from '../../util/errors.js';
-import { firstIPv4, isIPv4Address } from '../../util/ip.js';
-import { mapLimit } from '../../util/pool.js';
+import { isIPv4Address } from '../../util/ip.js';
 import { diagnose } from './diagnose.js';
 import {
   type AgentFacts,
@@ -21,7 +11,6 @@ import {
   gatherNodeFacts,
   type NodeFacts,
   type NovaFacts,
-  run,
   statePathFor,
 } from './facts.js';
 import { byIp, hostFileGuests } from './guests.js';
@@ -45,14 +34,7 @@ import {
   type SocketProbeOutcome,
 } from './probes.js';
 import { agentHop, novaHop } from './service-hops.js';
-import {
-  type Guest,
-  type Hop,
-  inHopOrder,
-  type TraceAllResult,
-  type TraceOptions,
-  type TraceResult,
-} from './types.js';
+import { type Guest, type Hop, inHopOrder, type TraceOptions, type TraceResult } from './types.js';
 
 export interface TraceDeps {
   /** the OpenStack API, when credentials are configured; undefined otherwise */
@@ -60,7 +42,7 @@ export interface TraceDeps {
 }
 
 /** The hops every namespace served by one metadata agent shares. */
-interface Shared {
+export interface Shared {
   agent: AgentFacts;
   nova: NovaFacts;
   agentHop: Hop;
@@ -68,14 +50,14 @@ interface Shared {
   socketHops: Map<string, Promise<Hop>>;
 }
 
-const MAX_GUEST_TRIES = 3;
+export const MAX_GUEST_TRIES = 3;
 /** --all: namespaces whose guests are asked of Neutron (one call each) for the shared probes */
-const NEUTRON_GUEST_TRIES = 4;
+export const NEUTRON_GUEST_TRIES = 4;
 
 /** The agent's config as the running agent reads it (from its command line). */
 const configTrusted = (a: AgentFacts) => a.config.source === 'process' && a.config.files.length > 0;
 
-async function sharedFor(
+export async function sharedFor(
   ctx: Context,
   facts: NodeFacts,
   kind: MetadataNamespace['kind'],
@@ -100,7 +82,7 @@ async function sharedFor(
   return p;
 }
 
-function socketFor(
+export function socketFor(
   ctx: Context,
   facts: NodeFacts,
   shared: Shared,
@@ -135,7 +117,7 @@ function socketFor(
 }
 
 /** Guests to impersonate on the socket: --ip/--server, else the DHCP host file, else Neutron. */
-async function guestCandidates(
+export async function guestCandidates(
   ctx: Context,
   ns: MetadataNamespace,
   nsFacts: NamespaceFacts,
@@ -173,11 +155,11 @@ async function guestCandidates(
   }
 }
 
-function guestFromPort(ip: string, port: PortInfo, source: Guest['source'] = 'neutron'): Guest {
+export function guestFromPort(ip: string, port: PortInfo, source: Guest['source'] = 'neutron'): Guest {
   return { ip, source, instanceId: port.deviceId, projectId: port.projectId, portId: port.id };
 }
 
-interface NamespaceRun {
+export interface NamespaceRun {
   ns: MetadataNamespace;
   nsHop: Hop;
   nsFacts: NamespaceFacts;
@@ -186,7 +168,7 @@ interface NamespaceRun {
   statePath: string;
 }
 
-async function passive(
+export async function passive(
   ctx: Context,
   ns: MetadataNamespace,
   facts: NodeFacts,
@@ -198,13 +180,13 @@ async function passive(
   return { ns, nsHop, nsFacts, haproxyHop: haproxy, hf, statePath };
 }
 
-interface ProbeInputs {
+export interface ProbeInputs {
   guests: Guest[];
   /** the OpenStack API, loaded on first use (most healthy traces never need it) */
   lookup: () => Promise<OpenStackLookup | undefined>;
 }
 
-async function socketAndNova(
+export async function socketAndNova(
   ctx: Context,
   r: NamespaceRun,
   shared: Shared,
@@ -311,7 +293,7 @@ async function socketAndNova(
   return { socket: pick.out.hop, nova, guest };
 }
 
-function result(r: NamespaceRun, hops: Hop[], guest: Guest | null, notes: string[]): TraceResult {
+export function result(r: NamespaceRun, hops: Hop[], guest: Guest | null, notes: string[]): TraceResult {
   const diagnosis = diagnose(hops);
   return {
     netns: r.ns.name,
@@ -373,7 +355,7 @@ export async function traceNamespace(
 }
 
 /** The OpenStack API on first use; a failure to connect is a note, once, and trace goes on without. */
-function lazyLookup(deps: TraceDeps, notes: string[]): () => Promise<OpenStackLookup | undefined> {
+export function lazyLookup(deps: TraceDeps, notes: string[]): () => Promise<OpenStackLookup | undefined> {
   let p: Promise<OpenStackLookup | undefined> | undefined;
   return () => {
     p ??= (async () => {
@@ -390,256 +372,11 @@ function lazyLookup(deps: TraceDeps, notes: string[]): () => Promise<OpenStackLo
 }
 
 /** The namespace a guest's network needs is not here: say which ones would serve it. */
-function explainMissing(h: Hop, ns: MetadataNamespace, expected: readonly string[]) {
+export function explainMissing(h: Hop, ns: MetadataNamespace, expected: readonly string[]) {
   h.evidence.expected = expected;
   h.cause = `no namespace on this node serves the guest's ${ns.kind === 'qrouter' ? 'router' : 'network'}: it would be ${expected.join(' or ')}, and none exists here; the agent that serves it runs on another node, or on none`;
   h.fix =
     ns.kind === 'ovnmeta'
       ? 'check neutron-ovn-metadata-agent on the chassis the port is bound to'
       : `openstack network agent list --network ${ns.id} shows which DHCP agents host it; run trace there`;
-}
-
-/** --all: the shared hops once, each namespace's own hops passively, probes where they look broken. */
-export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps): Promise<TraceAllResult> {
-  const notes: string[] = [];
-  const [facts, names] = await Promise.all([gatherNodeFacts(ctx), listNamespaceNames(ctx.fs)]);
-  const namespaces = names.map(parseNamespaceName).filter((n): n is MetadataNamespace => n !== undefined);
-  if (namespaces.length === 0) {
-    notes.push('no qdhcp-, qrouter- or ovnmeta- namespace on this node');
-    return { ok: true, namespaces: [], notes };
-  }
-  const cache = new Map<string, Promise<Shared>>();
-  const lookup = lazyLookup(deps, notes);
-  const runs = await mapLimit(namespaces, 8, async (ns) => {
-    const [shared, r] = await Promise.all([
-      sharedFor(ctx, facts, ns.kind, opts, cache),
-      passive(ctx, ns, facts, opts),
-    ]);
-    const socket = await socketFor(ctx, facts, shared, ns, r.hf);
-    return { r, shared, socket };
-  });
-
-  // one socket probe (and the shared nova probe) through the first namespace that looks healthy
-  const probeNovaBy = new Map<string, { socket: Hop; nova: Hop; guest: Guest | null; netns: string }>();
-  // guests: the DHCP host files of every healthy namespace (local reads), Neutron for a few only
-  const healthy = runs.filter(
-    ({ r, socket }) => r.nsHop.status === 'ok' && r.haproxyHop.status === 'ok' && socket.status === 'ok',
-  );
-  const local = await mapLimit(healthy, 16, ({ r }) =>
-    r.ns.kind === 'qdhcp'
-      ? hostFileGuests(ctx.fs, r.statePath, r.ns.id, r.nsFacts.interfaces)
-      : Promise.resolve([]),
-  );
-  const asked = new Set(healthy.filter((_, i) => local[i]!.length === 0).slice(0, NEUTRON_GUEST_TRIES));
-  const remote = await Promise.all(
-    healthy.map((h) =>
-      asked.has(h) ? guestCandidates(ctx, h.r.ns, h.r.nsFacts, h.r.statePath, lookup, notes) : [],
-    ),
-  );
-  for (const [i, { r, shared }] of healthy.entries()) {
-    if (probeNovaBy.has(shared.agent.program)) continue;
-    const guests: Guest[] = local[i]!.length
-      ? local[i]!.slice(0, MAX_GUEST_TRIES).map((ip) => ({ ip, source: 'dhcp-host-file' as const }))
-      : remote[i]!;
-    if (guests.length === 0) continue;
-    const out = await socketAndNova(ctx, r, shared, opts, { guests, lookup }, notes);
-    probeNovaBy.set(shared.agent.program, { ...out, netns: r.ns.name });
-  }
-
-  const results = await mapLimit(runs, 8, async ({ r, shared, socket }) => {
-    const t = ctx.clock();
-    const ownBroken = r.nsHop.status === 'fail' || r.haproxyHop.status === 'fail' || socket.status === 'fail';
-    const probe = (opts.probeAll || ownBroken) && r.nsFacts.exists;
-    const probeH = probe
-      ? await probeHaproxy(ctx, r.ns, r.nsFacts.exists, r.hf, opts.probeTimeout)
-      : skip(
-          hop('probe-haproxy', r.ns.name, t, t),
-          ownBroken ? 'no namespace' : 'looks healthy: not probed (--probe-all probes every namespace)',
-        );
-    const sharedProbe = probeNovaBy.get(shared.agent.program);
-    let socketProbe: Hop;
-    let novaProbe: Hop;
-    let guest: Guest | null = null;
-    const rnotes: string[] = [];
-    if (sharedProbe && sharedProbe.netns === r.ns.name) {
-      ({ socket: socketProbe, nova: novaProbe, guest } = sharedProbe);
-    } else if (probe && opts.probeAll) {
-      const guests = await guestCandidates(ctx, r.ns, r.nsFacts, r.statePath, lookup, rnotes);
-      const out = await socketAndNova(ctx, r, shared, opts, { guests, lookup }, rnotes);
-      socketProbe = out.socket;
-      novaProbe = sharedProbe?.nova ?? out.nova;
-      guest = out.guest;
-    } else {
-      socketProbe = skip(
-        hop('probe-socket', shared.agent.settings.socket.value, t, t),
-        sharedProbe
-          ? `probed once through ${sharedProbe.netns}`
-          : 'not probed with --all (--probe-all, or trace --netns)',
-      );
-      novaProbe =
-        sharedProbe?.nova ??
-        skip(
-          hop('probe-nova', shared.agent.program, t, t),
-          'no guest known in the namespaces tried: trace --netns <ns> probes one',
-        );
-    }
-    const hops = inHopOrder({
-      namespace: r.nsHop,
-      haproxy: r.haproxyHop,
-      socket,
-      agent: shared.agentHop,
-      nova: await shared.novaHop,
-      'probe-haproxy': probeH,
-      'probe-socket': socketProbe,
-      'probe-nova': novaProbe,
-    });
-    return result(r, hops, guest, rnotes);
-  });
-  return { ok: results.every((x) => x.ok), namespaces: results, notes };
-}
-
-/** --server or --ip alone: the guest's port (Neutron) or subnet (local), then its namespace here. */
-export async function traceGuest(ctx: Context, opts: TraceOptions, deps: TraceDeps): Promise<TraceResult> {
-  const notes: string[] = [];
-  const [facts, lookup, names] = await Promise.all([
-    gatherNodeFacts(ctx),
-    lazyLookup(deps, notes)(),
-    listNamespaceNames(ctx.fs),
-  ]);
-  const local = names.map(parseNamespaceName).filter((n): n is MetadataNamespace => n !== undefined);
-  let guest: Guest;
-  let port: PortInfo | undefined;
-  if (opts.server !== undefined) {
-    if (!lookup) {
-      throw operationalError(
-        'NEEDS_OPENSTACK',
-        `--server needs OpenStack credentials to find ${opts.server}'s port`,
-        {
-          hint: `set OS_CLOUD (or OS_AUTH_URL …), or give --netns and --ip${notes.length ? `; ${notes[0]}` : ''}`,
-        },
-      );
-    }
-    const server = await lookup.server(opts.server);
-    if (!server) {
-      throw operationalError('SERVER_NOT_FOUND', `no server with a name or ID of '${opts.server}' exists`, {
-        hint: 'check the name or ID (openstack server list --all-projects)',
-      });
-    }
-    const ports = (await lookup.portsByDevice(server.id)).filter((p) => p.fixedIps.some(isIPv4Address));
-    port = (opts.ip ? ports.find((p) => p.fixedIps.includes(opts.ip!)) : undefined) ?? ports[0];
-    const ip = opts.ip ?? (port && firstIPv4(port.fixedIps));
-    if (!port || !ip) {
-      throw operationalError(
-        'NO_PORT',
-        `server ${server.name} (${server.id}) has no port with an IPv4 fixed IP`,
-        {
-          hint: `openstack port list --device-id ${server.id}`,
-        },
-      );
-    }
-    guest = { ...guestFromPort(ip, port), name: server.name, instanceProjectId: server.projectId };
-  } else {
-    const ip = opts.ip!;
-    guest = { ip, source: 'option' };
-    if (lookup) {
-      try {
-        const ports = await lookup.portsByIp(ip);
-        if (ports.length === 1) {
-          port = ports[0]!;
-          guest = { ...guestFromPort(ip, port, 'option') };
-        } else if (ports.length > 1) {
-          notes.push(
-            `${ports.length} Neutron ports have the fixed IP ${ip} (networks ${ports.map((p) => p.networkId).join(', ')})`,
-          );
-        }
-      } catch (err) {
-        notes.push(`Neutron could not be asked about ${ip}: ${errorMessage(err)}`);
-      }
-    }
-  }
-
-  let ns: MetadataNamespace | undefined;
-  let expected: string[] = [];
-  if (port) {
-    let routers: string[] = [];
-    if (lookup) {
-      try {
-        routers = (await lookup.portsOnNetwork(port.networkId))
-          .filter((p) => ROUTER_INTERFACE_OWNERS.includes(p.deviceOwner))
-          .map((p) => p.deviceId);
-      } catch {
-        routers = [];
-      }
-    }
-    const ovn = facts.agents.ovn.svc !== undefined;
-    expected = ovn
-      ? [`ovnmeta-${port.networkId}`]
-      : [`qdhcp-${port.networkId}`, ...routers.map((r) => `qrouter-${r}`)];
-    const here = local.filter((n) => expected.includes(n.name));
-    ns = await preferServing(ctx, facts, here);
-  }
-  if (!ns && !port) {
-    // no port known: the namespace whose subnet holds the address (its DHCP, router or metadata port);
-    // with a port, its network decides (tenant subnets overlap)
-    ns = await bySubnet(ctx, local, guest.ip, opts.probeTimeout * 1000);
-    if (ns) notes.push(`${ns.name} serves ${guest.ip}: one of its interfaces is on that subnet`);
-  }
-  if (!ns && expected.length > 0) {
-    const want = parseNamespaceName(expected[0]!)!;
-    return traceNamespace(ctx, want, opts, deps, {
-      guests: [guest],
-      facts,
-      ...(lookup ? { lookup } : {}),
-      notes,
-      expected,
-    });
-  }
-  if (!ns) {
-    throw operationalError(
-      'NO_NAMESPACE',
-      `no metadata namespace on this node serves ${guest.ip}: none of their subnets holds it${lookup ? ' and no Neutron port has it' : ''}`,
-      {
-        hint: lookup
-          ? 'give --netns to trace a namespace as this guest anyway'
-          : 'give --netns, or set OS_CLOUD so trace can ask Neutron',
-      },
-    );
-  }
-  return traceNamespace(ctx, ns, opts, deps, {
-    guests: [guest],
-    facts,
-    ...(lookup ? { lookup } : {}),
-    notes,
-  });
-}
-
-/** Among candidate namespaces, the one with a haproxy running (the one guests actually reach). */
-async function preferServing(
-  ctx: Context,
-  facts: NodeFacts,
-  candidates: readonly MetadataNamespace[],
-): Promise<MetadataNamespace | undefined> {
-  for (const n of candidates) {
-    const ino = await namespaceInode(ctx.fs, n.name);
-    const inNs = ino === undefined ? [] : (facts.byNetns.get(`net:[${ino}]`) ?? []);
-    if (inNs.some((p) => runsProgram(p, 'haproxy'))) return n;
-  }
-  return candidates[0];
-}
-
-async function bySubnet(
-  ctx: Context,
-  local: readonly MetadataNamespace[],
-  ip: string,
-  timeoutMs: number,
-): Promise<MetadataNamespace | undefined> {
-  if (!isIPv4Address(ip)) return undefined;
-  const found = await mapLimit(local, 8, async (n) => {
-    const r = await run(ctx, 'ip', ['-j', '-n', n.name, 'addr', 'show'], timeoutMs);
-    if (r.code !== 0) return false;
-    return parseIpAddrJson(r.stdout).some((i) =>
-      i.addresses.some((a) => a.family === 'inet' && a.prefixlen < 32 && inSubnet(ip, a.local, a.prefixlen)),
-    );
-  });
-  return local.find((_, i) => found[i]);
 }

@@ -1,0 +1,122 @@
+import type { Context } from '../../context.js';
+import { listNamespaceNames, type MetadataNamespace, parseNamespaceName } from '../../host/netns.js';
+import { mapLimit } from '../../util/pool.js';
+import { gatherNodeFacts } from './facts.js';
+import { hostFileGuests } from './guests.js';
+import { hop, skip } from './hops.js';
+import {
+  guestCandidates,
+  lazyLookup,
+  MAX_GUEST_TRIES,
+  NEUTRON_GUEST_TRIES,
+  passive,
+  result,
+  type Shared,
+  sharedFor,
+  socketAndNova,
+  socketFor,
+  type TraceDeps,
+} from './namespace.js';
+import { probeHaproxy } from './probes.js';
+import { type Guest, type Hop, inHopOrder, type TraceAllResult, type TraceOptions } from './types.js';
+
+// trace --all: every metadata namespace on this node, shared hops checked once.
+
+/** --all: the shared hops once, each namespace's own hops passively, probes where they look broken. */
+export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps): Promise<TraceAllResult> {
+  const notes: string[] = [];
+  const [facts, names] = await Promise.all([gatherNodeFacts(ctx), listNamespaceNames(ctx.fs)]);
+  const namespaces = names.map(parseNamespaceName).filter((n): n is MetadataNamespace => n !== undefined);
+  if (namespaces.length === 0) {
+    notes.push('no qdhcp-, qrouter- or ovnmeta- namespace on this node');
+    return { ok: true, namespaces: [], notes };
+  }
+  const cache = new Map<string, Promise<Shared>>();
+  const lookup = lazyLookup(deps, notes);
+  const runs = await mapLimit(namespaces, 8, async (ns) => {
+    const [shared, r] = await Promise.all([
+      sharedFor(ctx, facts, ns.kind, opts, cache),
+      passive(ctx, ns, facts, opts),
+    ]);
+    const socket = await socketFor(ctx, facts, shared, ns, r.hf);
+    return { r, shared, socket };
+  });
+
+  // one socket probe (and the shared nova probe) through the first namespace that looks healthy
+  const probeNovaBy = new Map<string, { socket: Hop; nova: Hop; guest: Guest | null; netns: string }>();
+  // guests: the DHCP host files of every healthy namespace (local reads), Neutron for a few only
+  const healthy = runs.filter(
+    ({ r, socket }) => r.nsHop.status === 'ok' && r.haproxyHop.status === 'ok' && socket.status === 'ok',
+  );
+  const local = await mapLimit(healthy, 16, ({ r }) =>
+    r.ns.kind === 'qdhcp'
+      ? hostFileGuests(ctx.fs, r.statePath, r.ns.id, r.nsFacts.interfaces)
+      : Promise.resolve([]),
+  );
+  const asked = new Set(healthy.filter((_, i) => local[i]!.length === 0).slice(0, NEUTRON_GUEST_TRIES));
+  const remote = await Promise.all(
+    healthy.map((h) =>
+      asked.has(h) ? guestCandidates(ctx, h.r.ns, h.r.nsFacts, h.r.statePath, lookup, notes) : [],
+    ),
+  );
+  for (const [i, { r, shared }] of healthy.entries()) {
+    if (probeNovaBy.has(shared.agent.program)) continue;
+    const guests: Guest[] = local[i]!.length
+      ? local[i]!.slice(0, MAX_GUEST_TRIES).map((ip) => ({ ip, source: 'dhcp-host-file' as const }))
+      : remote[i]!;
+    if (guests.length === 0) continue;
+    const out = await socketAndNova(ctx, r, shared, opts, { guests, lookup }, notes);
+    probeNovaBy.set(shared.agent.program, { ...out, netns: r.ns.name });
+  }
+
+  const results = await mapLimit(runs, 8, async ({ r, shared, socket }) => {
+    const t = ctx.clock();
+    const ownBroken = r.nsHop.status === 'fail' || r.haproxyHop.status === 'fail' || socket.status === 'fail';
+    const probe = (opts.probeAll || ownBroken) && r.nsFacts.exists;
+    const probeH = probe
+      ? await probeHaproxy(ctx, r.ns, r.nsFacts.exists, r.hf, opts.probeTimeout)
+      : skip(
+          hop('probe-haproxy', r.ns.name, t, t),
+          ownBroken ? 'no namespace' : 'looks healthy: not probed (--probe-all probes every namespace)',
+        );
+    const sharedProbe = probeNovaBy.get(shared.agent.program);
+    let socketProbe: Hop;
+    let novaProbe: Hop;
+    let guest: Guest | null = null;
+    const rnotes: string[] = [];
+    if (sharedProbe && sharedProbe.netns === r.ns.name) {
+      ({ socket: socketProbe, nova: novaProbe, guest } = sharedProbe);
+    } else if (probe && opts.probeAll) {
+      const guests = await guestCandidates(ctx, r.ns, r.nsFacts, r.statePath, lookup, rnotes);
+      const out = await socketAndNova(ctx, r, shared, opts, { guests, lookup }, rnotes);
+      socketProbe = out.socket;
+      novaProbe = sharedProbe?.nova ?? out.nova;
+      guest = out.guest;
+    } else {
+      socketProbe = skip(
+        hop('probe-socket', shared.agent.settings.socket.value, t, t),
+        sharedProbe
+          ? `probed once through ${sharedProbe.netns}`
+          : 'not probed with --all (--probe-all, or trace --netns)',
+      );
+      novaProbe =
+        sharedProbe?.nova ??
+        skip(
+          hop('probe-nova', shared.agent.program, t, t),
+          'no guest known in the namespaces tried: trace --netns <ns> probes one',
+        );
+    }
+    const hops = inHopOrder({
+      namespace: r.nsHop,
+      haproxy: r.haproxyHop,
+      socket,
+      agent: shared.agentHop,
+      nova: await shared.novaHop,
+      'probe-haproxy': probeH,
+      'probe-socket': socketProbe,
+      'probe-nova': novaProbe,
+    });
+    return result(r, hops, guest, rnotes);
+  });
+  return { ok: results.every((x) => x.ok), namespaces: results, notes };
+}
