@@ -18,7 +18,7 @@ import {
 } from '../../../src/host/services.js';
 import { mayAccess, modeString, parseAccounts } from '../../../src/host/users.js';
 import { errorExplanation, responseForm } from '../../../src/metadata/error-page.js';
-import { fixture, httpFixture } from './fixtures.js';
+import { fixture, httpFixture } from '../../helpers/host-fixtures.js';
 
 const LAB_NET = '42c285f8-e8c2-4e66-bcfa-798fb177d538';
 

@@ -3,7 +3,7 @@ import { authBody, authenticate, tokenUrl } from '../../../src/openstack/auth.js
 import type { CloudAuth, ResolvedCloud } from '../../../src/openstack/config.js';
 import { HttpClient } from '../../../src/openstack/http.js';
 import { createTestContext } from '../../helpers/context.js';
-import { cloudOf, FX, mockAgent, replyWith } from './fixtures.js';
+import { cloudOf, FX, mockAgent, replyWith } from '../../helpers/openstack-fixtures.js';
 
 const ADMIN: CloudAuth = {
   authUrl: `${FX.keystone}/v3`,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Catalog, findEndpoint, parseCatalog, requireEndpoint } from '../../../src/openstack/catalog.js';
-import { httpFixture } from './fixtures.js';
+import { httpFixture } from '../../helpers/openstack-fixtures.js';
 
 const LAB = parseCatalog(
   (

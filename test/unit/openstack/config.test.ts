@@ -9,7 +9,7 @@ import {
 } from '../../../src/openstack/config.js';
 import type { OpenStackFlags } from '../../../src/openstack/options.js';
 import { createTestContext } from '../../helpers/context.js';
-import { memoryFs } from './memory-fs.js';
+import { memoryFs } from '../../helpers/memory-fs.js';
 
 const HOME = '/home/op';
 const CWD = '/work/here';

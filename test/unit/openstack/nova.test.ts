@@ -10,7 +10,7 @@ import {
 } from '../../../src/openstack/nova.js';
 import { Session } from '../../../src/openstack/session.js';
 import { createTestContext } from '../../helpers/context.js';
-import { cloudOf, FX, httpFixture, mockAgent, replyWith } from './fixtures.js';
+import { cloudOf, FX, httpFixture, mockAgent, replyWith } from '../../helpers/openstack-fixtures.js';
 
 function session(agent: ReturnType<typeof mockAgent>, projectName = 'demo') {
   const { ctx } = createTestContext({ dispatcher: agent });

@@ -22,7 +22,7 @@ import {
   writeCachedToken,
 } from '../../../src/openstack/token-cache.js';
 import { createTestContext } from '../../helpers/context.js';
-import { cloudOf, FX, keystoneToken, mockAgent } from './fixtures.js';
+import { cloudOf, FX, keystoneToken, mockAgent } from '../../helpers/openstack-fixtures.js';
 
 let dir = '';
 beforeEach(() => {

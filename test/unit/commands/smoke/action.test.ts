@@ -5,7 +5,7 @@ import type { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signInstanceId } from '../../../../src/signature.js';
 import { runCli } from '../../../helpers/context.js';
-import { FX, httpFixture, keystoneToken, mockAgent, replyWith } from '../../openstack/fixtures.js';
+import { FX, httpFixture, keystoneToken, mockAgent, replyWith } from '../../../helpers/openstack-fixtures.js';
 
 // osmeta smoke through the in-process CLI, against undici's MockAgent (Keystone, nova, the metadata API).
 

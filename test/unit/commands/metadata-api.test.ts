@@ -3,7 +3,7 @@ import type { GetOptions } from '../../../src/commands/get/run.js';
 import { metadataBaseUrl, metadataTls } from '../../../src/commands/metadata-api.js';
 import type { ResolvedCloud } from '../../../src/openstack/config.js';
 import type { Session } from '../../../src/openstack/session.js';
-import { cloudOf } from './fixtures.js';
+import { cloudOf } from '../../helpers/openstack-fixtures.js';
 
 const withConfig = (
   config: Record<string, unknown>,

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { traceGuest } from '../../../src/commands/trace/guest.js';
-import type { OpenStackLookup, PortInfo, ServerInfo } from '../../../src/commands/trace/lookup.js';
-import { traceNamespace } from '../../../src/commands/trace/namespace.js';
-import type { TraceOptions } from '../../../src/commands/trace/types.js';
-import { createTestContext } from '../../helpers/context.js';
-import { type LabNode, labNode, NET, NS, STRAY_IP, VM1, VM3 } from './lab-node.js';
+import { traceGuest } from '../../../../src/commands/trace/guest.js';
+import type { OpenStackLookup, PortInfo, ServerInfo } from '../../../../src/commands/trace/lookup.js';
+import { traceNamespace } from '../../../../src/commands/trace/namespace.js';
+import type { TraceOptions } from '../../../../src/commands/trace/types.js';
+import { createTestContext } from '../../../helpers/context.js';
+import { type LabNode, labNode, NET, NS, STRAY_IP, VM1, VM3 } from '../../../helpers/lab-node.js';
 
 // --server / --ip alone and the Neutron-backed causes, with a table standing in for the API.
 

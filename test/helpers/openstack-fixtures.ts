@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { MockAgent } from 'undici';
-import type { CloudAuth, ResolvedCloud } from '../../../src/openstack/config.js';
+import type { CloudAuth, ResolvedCloud } from '../../src/openstack/config.js';
 
 // Real captured responses (test/fixtures/captured, see its README): status line, CRLF headers, body.
 
-export const FIXTURES = new URL('../../fixtures/captured/', import.meta.url);
+export const FIXTURES = new URL('../fixtures/captured/', import.meta.url);
 
 export interface HttpFixture {
   status: number;

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { signInstanceId } from '../../../src/signature.js';
-import { type RunResult, runCli } from '../../helpers/context.js';
-import { FX, httpFixture, keystoneToken, mockAgent, replyWith } from '../openstack/fixtures.js';
+import { signInstanceId } from '../../../../src/signature.js';
+import { type RunResult, runCli } from '../../../helpers/context.js';
+import { FX, httpFixture, keystoneToken, mockAgent, replyWith } from '../../../helpers/openstack-fixtures.js';
 
 const SECRET = 'lab-shared-s3cr3t';
 const PASSWORD = 'admin-pa55word';
@@ -799,8 +799,8 @@ describe('osmeta get: interrupted', () => {
     const hang = createServer(() => {});
     await new Promise<void>((ok) => hang.listen(0, '127.0.0.1', ok));
     const port = (hang.address() as AddressInfo).port;
-    const { createTestContext } = await import('../../helpers/context.js');
-    const { dispatch } = await import('../../../src/dispatch.js');
+    const { createTestContext } = await import('../../../helpers/context.js');
+    const { dispatch } = await import('../../../../src/dispatch.js');
     const t = createTestContext({ env: { OSMETA_SHARED_SECRET: SECRET } });
     const controller = new AbortController();
     t.ctx.signal = controller.signal;

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ExecResult } from '../../../src/context.js';
-import { runCli } from '../../helpers/context.js';
-import { TCP_HEADER } from './fake-node.js';
-import { fixture } from './fixtures.js';
-import { type LabNode, labNode, SECRET, STATE, VM1 } from './lab-node.js';
+import type { ExecResult } from '../../../../src/context.js';
+import { runCli } from '../../../helpers/context.js';
+import { TCP_HEADER } from '../../../helpers/fake-node.js';
+import { fixture } from '../../../helpers/host-fixtures.js';
+import { type LabNode, labNode, SECRET, STATE, VM1 } from '../../../helpers/lab-node.js';
 
 // qrouter and ovnmeta namespaces: the lab has neither, so they are covered by the captured
 // haproxy configs and iptables-save output of neutron's own code.

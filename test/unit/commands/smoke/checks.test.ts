@@ -6,10 +6,10 @@ import {
   checkUserData,
   checkVendorData,
   checkVersions,
-} from '../../../src/commands/smoke/checks.js';
-import type { MetadataResponse } from '../../../src/metadata/api.js';
-import { parseServer, type Server } from '../../../src/openstack/nova.js';
-import { httpFixture } from '../openstack/fixtures.js';
+} from '../../../../src/commands/smoke/checks.js';
+import type { MetadataResponse } from '../../../../src/metadata/api.js';
+import { parseServer, type Server } from '../../../../src/openstack/nova.js';
+import { httpFixture } from '../../../helpers/openstack-fixtures.js';
 
 // The validation rules on real documents captured from the lab, each with a broken variant.
 

@@ -1,4 +1,4 @@
-import type { FileSystem } from '../../../src/context.js';
+import type { FileSystem } from '../../src/context.js';
 
 // An in-memory network node for trace's hop logic: /proc, /run/netns, config and pid files.
 // Directories are implicit; every other path is a file, a symlink or a socket.

@@ -10,7 +10,7 @@ import {
 import { HttpClient } from '../../../src/openstack/http.js';
 import { signInstanceId } from '../../../src/signature.js';
 import { createTestContext } from '../../helpers/context.js';
-import { FX, httpFixture, mockAgent, replyWith } from './fixtures.js';
+import { FX, httpFixture, mockAgent, replyWith } from '../../helpers/openstack-fixtures.js';
 
 const SECRET = 's3cr3t';
 const SIG = signInstanceId(SECRET, FX.vm1);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 /** Real captures from the lab (test/fixtures/captured: a byte-exact copy of the shared fixture set, see its README). */
-export const FIXTURES = new URL('../../fixtures/captured/', import.meta.url);
+export const FIXTURES = new URL('../fixtures/captured/', import.meta.url);
 
 export function fixture(path: string): string {
   return readFileSync(new URL(path, FIXTURES), 'utf8');

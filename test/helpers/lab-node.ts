@@ -3,11 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Exec, ExecResult } from '../../../src/context.js';
-import { responseForm } from '../../../src/metadata/error-page.js';
-import { signInstanceId } from '../../../src/signature.js';
+import type { Exec, ExecResult } from '../../src/context.js';
+import { responseForm } from '../../src/metadata/error-page.js';
+import { signInstanceId } from '../../src/signature.js';
 import { FakeNode, TCP_HEADER, tcpListenRow } from './fake-node.js';
-import { fixture, httpFixture } from './fixtures.js';
+import { fixture, httpFixture } from './host-fixtures.js';
 
 // The lab of the fixtures, rebuilt in memory: qdhcp namespace + haproxy, the agent (a real HTTP
 // server on a temp UNIX socket), nova's metadata API (a real HTTP server on 127.0.0.1).

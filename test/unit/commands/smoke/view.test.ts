@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { SmokeResult } from '../../../src/commands/smoke/run.js';
-import { junitXml, progressBar, showProgress, smokeJson } from '../../../src/commands/smoke/view.js';
-import { createTestContext } from '../../helpers/context.js';
+import type { SmokeResult } from '../../../../src/commands/smoke/run.js';
+import { junitXml, progressBar, showProgress, smokeJson } from '../../../../src/commands/smoke/view.js';
+import { createTestContext } from '../../../helpers/context.js';
 
 const result: SmokeResult = {
   ok: false,

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../helpers/context.js';
-import { fixture } from '../host/fixtures.js';
+import { runCli } from '../../../helpers/context.js';
+import { fixture } from '../../../helpers/host-fixtures.js';
 import {
   AGENT_CONF,
   AGENT_PID,
@@ -16,7 +16,7 @@ import {
   STRAY_IP,
   VM1,
   WORKER_PID,
-} from '../host/lab-node.js';
+} from '../../../helpers/lab-node.js';
 
 const HOPS = [
   'namespace',

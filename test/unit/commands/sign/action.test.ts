@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { signInstanceId } from '../../../src/signature.js';
-import { runCli } from '../../helpers/context.js';
+import { signInstanceId } from '../../../../src/signature.js';
+import { runCli } from '../../../helpers/context.js';
 
 const ID = 'd2bbe7f9-5d6b-4c68-8bbe-0d1f2a3b4c5d';
 const SECRET = 's3cr3t';

@@ -1,4 +1,4 @@
-import type { FileSystem } from '../../../src/context.js';
+import type { FileSystem } from '../../src/context.js';
 
 /** A read-only in-memory FileSystem: path → content; a value of null means EACCES. */
 export function memoryFs(files: Record<string, string | null>): FileSystem {
