@@ -3,7 +3,7 @@ import { listNamespaceNames, type MetadataNamespace, parseNamespaceName } from '
 import { mapLimit } from '../../util/pool.js';
 import { gatherNodeFacts } from './facts.js';
 import { hostFileGuests } from './guests.js';
-import { hop, skip } from './hops.js';
+import { hop, skip } from './hop.js';
 import {
   guestCandidates,
   lazyLookup,

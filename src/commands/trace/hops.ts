@@ -1,6 +1,5 @@
 import type { Stats } from 'node:fs';
 import type { Context } from '../../context.js';
-import { type HaproxyConfig, parseHaproxyConfig, serverSocketPath } from '../../host/haproxy-config.js';
 import {
   findMetadataFilter,
   findMetadataRedirect,
@@ -16,39 +15,14 @@ import {
   namespaceInode,
   parseIpAddrJson,
 } from '../../host/netns.js';
-import {
-  holdersOfSocket,
-  isAlive,
-  type ProcessInfo,
-  readProcText,
-  readStatus,
-  runsProgram,
-} from '../../host/proc.js';
-import { listensOn, parseProcNetTcp } from '../../host/proc-net.js';
+import { holdersOfSocket } from '../../host/proc.js';
 import { type Credentials, mayAccess, modeString, octalMode } from '../../host/users.js';
 import { fsReason } from '../../util/fs-reason.js';
 import { type NodeFacts, run } from './facts.js';
-import type { Hop, HopName } from './types.js';
+import { fail, firstLine, hop } from './hop.js';
+import type { Hop } from './types.js';
 
 // The passive hops: what /proc, the namespace and the files on disk say. Nothing is changed.
-
-export function hop(name: HopName, target: string, started: number, now: number): Hop {
-  return { name, target, status: 'ok', detail: '', durationMs: now - started, evidence: {} };
-}
-
-export function fail(h: Hop, detail: string, cause: string, fix: string): Hop {
-  h.status = 'fail';
-  h.detail = detail;
-  h.cause = cause;
-  h.fix = fix;
-  return h;
-}
-
-export function skip(h: Hop, detail: string): Hop {
-  h.status = 'skip';
-  h.detail = detail;
-  return h;
-}
 
 const SPAWNER_FIX: Record<MetadataNamespace['kind'], string> = {
   qdhcp: 'check neutron-dhcp-agent on this node (openstack network agent list --network <id>) and its log',
@@ -192,193 +166,6 @@ async function qrouterRules(
 }
 
 // ---- haproxy ------------------------------------------------------------------------------------
-
-export interface HaproxyFacts {
-  pid?: number;
-  confPath: string;
-  config?: HaproxyConfig;
-  /** who haproxy runs as (for the socket's permission check) */
-  credentials?: Credentials & { user: string };
-  socketPath?: string;
-}
-
-export async function haproxyHop(
-  ctx: Context,
-  ns: MetadataNamespace,
-  nsFacts: NamespaceFacts,
-  facts: NodeFacts,
-  statePath: string,
-): Promise<{ hop: Hop; haproxy: HaproxyFacts }> {
-  const t0 = ctx.clock();
-  const dir = ns.kind === 'ovnmeta' ? 'ovn-metadata-proxy' : 'ns-metadata-proxy';
-  const expectedConf = `${statePath}/${dir}/${ns.id}.conf`;
-  const h = hop('haproxy', ns.name, t0, t0);
-  const hf: HaproxyFacts = { confPath: expectedConf };
-  const done = () => {
-    h.durationMs = ctx.clock() - t0;
-    return { hop: h, haproxy: hf };
-  };
-  if (!nsFacts.exists || nsFacts.inode === undefined) {
-    skip(h, 'no namespace');
-    return done();
-  }
-  const inNs = (facts.byNetns.get(`net:[${nsFacts.inode}]`) ?? []).filter((p) => runsProgram(p, 'haproxy'));
-  const running = inNs.find((p) => confArg(p) !== undefined) ?? inNs[0];
-  if (running) hf.confPath = confArg(running) ?? expectedConf;
-
-  const confText = await readProcText(ctx.fs, hf.confPath);
-  if (confText !== undefined) {
-    hf.config = parseHaproxyConfig(confText, hf.confPath);
-    // even a dead haproxy's config says which socket it would connect to
-    const sp = serverSocketPath(hf.config);
-    if (sp !== undefined) hf.socketPath = sp;
-  }
-  const pidFile = hf.config?.pidfile ?? `${statePath}/external/pids/${ns.id}.pid.haproxy`;
-  const pidText = await readProcText(ctx.fs, pidFile);
-  const filePid = pidText === undefined ? undefined : Number.parseInt(pidText.trim(), 10);
-  h.evidence = {
-    pid: running?.pid ?? null,
-    config: hf.confPath,
-    configExists: confText !== undefined,
-    pidFile,
-    pidFilePid: filePid === undefined || Number.isNaN(filePid) ? null : filePid,
-  };
-
-  if (!running) {
-    const alive = filePid !== undefined && !Number.isNaN(filePid) && (await isAlive(ctx.fs, filePid));
-    const byHand =
-      confText === undefined ? '' : `; by hand: ip netns exec ${ns.name} haproxy -f ${hf.confPath}`;
-    const respawn =
-      ns.kind === 'ovnmeta'
-        ? `the OVN metadata agent respawns it on its next sync (restart neutron-ovn-metadata-agent)${byHand}`
-        : `the ${KIND_AGENT[ns.kind]} respawns dead proxies every check_child_processes_interval (60 s) with check_child_processes_action = respawn, else restart ${ns.kind === 'qdhcp' ? 'neutron-dhcp-agent' : 'neutron-l3-agent'}${byHand}`;
-    let cause: string;
-    if (filePid !== undefined && !Number.isNaN(filePid)) {
-      cause = alive
-        ? `no haproxy runs in ${ns.name}: the pid file ${pidFile} names pid ${filePid}, which is not a haproxy in this namespace`
-        : `haproxy is dead in ${ns.name}: the pid file ${pidFile} names pid ${filePid}, which is not running (guests get connection refused)`;
-    } else if (confText !== undefined) {
-      cause = `no haproxy runs in ${ns.name} and there is no pid file ${pidFile}: it was never started or died before writing it (haproxy missing from PATH?)`;
-    } else {
-      cause =
-        ns.kind === 'qdhcp'
-          ? `no metadata proxy is set up in ${ns.name} (no ${hf.confPath}): the DHCP agent spawns one only for isolated subnets with enable_isolated_metadata, or with force_metadata; on a router-attached network the guest's metadata goes through qrouter-<router> instead`
-          : `no metadata proxy is set up in ${ns.name} (no ${hf.confPath})`;
-    }
-    fail(h, 'no haproxy process in the namespace', cause, respawn);
-    return done();
-  }
-
-  hf.pid = running.pid;
-  const status = await readStatus(ctx.fs, running.pid);
-  if (status) {
-    const uid = status.uids[1] ?? status.uids[0] ?? -1;
-    const gid = status.gids[1] ?? status.gids[0] ?? -1;
-    hf.credentials = { uid, gid, groups: status.groups, user: facts.accounts.userName(uid) };
-    h.evidence.user = facts.accounts.userName(uid);
-    h.evidence.group = facts.accounts.groupName(gid);
-  }
-  const notes: string[] = [];
-  if (filePid !== running.pid) {
-    notes.push(
-      filePid === undefined || Number.isNaN(filePid)
-        ? `no pid file ${pidFile}`
-        : `the pid file names ${filePid}, not ${running.pid}`,
-    );
-  }
-  if (inNs.length > 1) notes.push(`${inNs.length} haproxy processes in the namespace`);
-  if (!hf.config) {
-    fail(
-      h,
-      `pid ${running.pid}, config ${hf.confPath} unreadable`,
-      `haproxy (pid ${running.pid}) runs with ${hf.confPath}, which cannot be read`,
-      'run trace as root; the config lives under the agent state path',
-    );
-    return done();
-  }
-  const cfg = hf.config;
-  h.evidence.bind = cfg.binds.map((b) => b.raw);
-  h.evidence.server = cfg.servers[0]?.address ?? null;
-  h.evidence.header = cfg.resource ? `${cfg.resource.header} ${cfg.resource.id}` : null;
-  if (notes.length > 0) h.evidence.notes = notes;
-  const target = `pid ${running.pid}`;
-  h.target = target;
-
-  // the header tells the agent where to look the guest up: it must name this namespace's resource
-  const wantKind = ns.kind === 'qrouter' ? 'router' : ns.kind === 'ovnmeta' ? 'ovn-network' : 'network';
-  if (!cfg.resource) {
-    fail(
-      h,
-      `${target}: sets no network or router header`,
-      `${hf.confPath} sets no X-Neutron-Network-ID/X-Neutron-Router-ID/X-OVN-Network-ID header: the agent cannot find any guest (500)`,
-      `let the ${KIND_AGENT[ns.kind]} rewrite the config (restart it)`,
-    );
-    return done();
-  }
-  if (cfg.resource.id !== ns.id && !(ns.kind === 'qdhcp' && cfg.resource.kind === 'router')) {
-    fail(
-      h,
-      `${target}: ${cfg.resource.header} ${cfg.resource.id} ≠ ${ns.id}`,
-      `${hf.confPath} sets ${cfg.resource.header} ${cfg.resource.id}, not this namespace's ${ns.id}: the agent looks guests up in the wrong ${cfg.resource.kind === 'router' ? 'router' : 'network'} (404)`,
-      `let the ${KIND_AGENT[ns.kind]} rewrite the config (restart it)`,
-    );
-    return done();
-  }
-  if (cfg.resource.kind !== wantKind && !(ns.kind === 'qdhcp' && cfg.resource.kind === 'router')) {
-    fail(
-      h,
-      `${target}: ${cfg.resource.header} in a ${ns.kind} namespace`,
-      `${hf.confPath} sets ${cfg.resource.header}, but a ${ns.kind} namespace is served with ${wantKind === 'router' ? 'X-Neutron-Router-ID' : wantKind === 'ovn-network' ? 'X-OVN-Network-ID' : 'X-Neutron-Network-ID'}`,
-      `let the ${KIND_AGENT[ns.kind]} rewrite the config (restart it)`,
-    );
-    return done();
-  }
-  if (!hf.socketPath) {
-    fail(
-      h,
-      `${target}: no UNIX socket server line`,
-      `${hf.confPath} has no 'server metadata <socket>' line pointing at a UNIX socket`,
-      `let the ${KIND_AGENT[ns.kind]} rewrite the config (restart it)`,
-    );
-    return done();
-  }
-
-  // listening: /proc/<pid>/net/tcp{,6} is the namespace's own table
-  const tables = await Promise.all(
-    ['tcp', 'tcp6'].map((t) => readProcText(ctx.fs, `/proc/${running.pid}/net/${t}`)),
-  );
-  const rows = tables.flatMap((t) => (t === undefined ? [] : parseProcNetTcp(t)));
-  const wantPort = ns.kind === 'qrouter' ? (nsFacts.redirectPort ?? 9697) : 80;
-  const binds = cfg.binds.filter((b) => b.port === wantPort);
-  if (binds.length === 0) {
-    fail(
-      h,
-      `${target}: binds ${cfg.binds.map((b) => b.raw).join(', ') || 'nothing'}, not port ${wantPort}`,
-      `haproxy in ${ns.name} binds ${cfg.binds.map((b) => `${b.host}:${b.port}`).join(', ') || 'nothing'}, but guests arrive on port ${wantPort}${ns.kind === 'qrouter' ? ' (the nat REDIRECT target)' : ''}`,
-      `let the ${KIND_AGENT[ns.kind]} rewrite the config (restart it)`,
-    );
-    return done();
-  }
-  const missing = binds.filter((b) => !listensOn(rows, b.host || '0.0.0.0', b.port));
-  h.evidence.listening = binds.filter((b) => !missing.includes(b)).map((b) => `${b.host}:${b.port}`);
-  if (missing.length > 0) {
-    const what = missing.map((b) => `${b.host}:${b.port}`).join(', ');
-    fail(
-      h,
-      `${target}: not listening on ${what}`,
-      `haproxy (pid ${running.pid}) runs in ${ns.name} but does not listen on ${what}`,
-      `restart the proxy: kill ${running.pid}; the ${KIND_AGENT[ns.kind]} respawns it (check_child_processes_action = respawn)`,
-    );
-    return done();
-  }
-  h.detail = `bind ${binds.map((b) => `${b.host}:${b.port}`).join(', ')}${notes.length ? ` (${notes.join('; ')})` : ''}`;
-  return done();
-}
-
-function confArg(p: ProcessInfo): string | undefined {
-  const i = p.argv.indexOf('-f');
-  return i >= 0 ? p.argv[i + 1] : undefined;
-}
 
 // ---- socket -------------------------------------------------------------------------------------
 
@@ -532,9 +319,3 @@ async function dirsBlocking(ctx: Context, path: string, who: Credentials): Promi
   }
   return undefined;
 }
-
-export const firstLine = (s: string) =>
-  s
-    .split('\n')
-    .find((l) => l.trim() !== '')
-    ?.trim() ?? '';

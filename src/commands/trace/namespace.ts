@@ -14,15 +14,9 @@ import {
   statePathFor,
 } from './facts.js';
 import { byIp, hostFileGuests } from './guests.js';
-import {
-  type HaproxyFacts,
-  haproxyHop,
-  hop,
-  type NamespaceFacts,
-  namespaceHop,
-  skip,
-  socketHop,
-} from './hops.js';
+import { type HaproxyFacts, haproxyHop } from './haproxy-hop.js';
+import { hop, skip } from './hop.js';
+import { type NamespaceFacts, namespaceHop, socketHop } from './hops.js';
 import { isComputePort, type OpenStackLookup, type PortInfo, ROUTER_INTERFACE_OWNERS } from './lookup.js';
 import {
   type NeutronView,

@@ -16,7 +16,8 @@ import {
 import { signInstanceId } from '../../signature.js';
 import type { AgentFacts } from './facts.js';
 import { run } from './facts.js';
-import { fail, firstLine, type HaproxyFacts, hop, skip } from './hops.js';
+import type { HaproxyFacts } from './haproxy-hop.js';
+import { fail, firstLine, hop, skip } from './hop.js';
 import { novaUrl } from './service-hops.js';
 import type { Guest, Hop } from './types.js';
 

@@ -4,7 +4,7 @@ import { where } from '../../host/service-config.js';
 import { errorExplanation, withForm } from '../../metadata/error-page.js';
 import { signaturesEqual } from '../../signature.js';
 import type { AgentFacts, NovaFacts } from './facts.js';
-import { fail, hop } from './hops.js';
+import { fail, hop } from './hop.js';
 import type { Hop } from './types.js';
 
 // The hops every namespace on the node shares: the metadata agent and nova's metadata API.
