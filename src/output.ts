@@ -1,7 +1,7 @@
 import type { Context } from './context.js';
 import { errorToJson, type OsmetaError } from './errors.js';
 
-/** The global options every command sees (root flags of src/cli.ts). */
+/** The global options every command sees (root flags of src/program.ts). */
 export interface GlobalOptions {
   json: boolean;
   quiet: boolean;

@@ -385,6 +385,53 @@ export interface NovaProbeTarget {
   serverProjectId?: string | null;
 }
 
+interface NovaAnswer {
+  t: NovaProbeTarget;
+  agent: AgentFacts;
+  status: number;
+  /** where the agent's secret is set */
+  secretAt: string;
+  /** the error page's explanation, '' when none */
+  expl: string;
+}
+
+type Verdict = { cause: string; fix: string };
+
+/** What nova's answer to a request signed as the agent signs it means (nova api/metadata/handler.py). */
+const NOVA_ANSWERS: Record<number, (a: NovaAnswer) => Verdict> = {
+  403: ({ agent, secretAt }) => ({
+    cause: `nova rejects a request signed with the agent's metadata_proxy_shared_secret (${secretAt}): it differs from nova's [neutron] metadata_proxy_shared_secret`,
+    fix: `set the same secret in ${secretAt.replace(/:\d+$/, '')} [DEFAULT] and nova.conf [neutron], then restart ${agent.program} and nova-api-metadata`,
+  }),
+  404: ({ t }) => {
+    if (t.serverProjectId === null) {
+      return {
+        cause: `nova has no instance ${t.instanceId} (deleted, or the port's device_id is not an instance): 404`,
+        fix: `openstack port show <port> -c device_id; clear or fix the device_id of a port whose instance is gone`,
+      };
+    }
+    if (t.serverProjectId !== undefined && t.serverProjectId !== t.projectId) {
+      return {
+        cause: `the port's project ${t.projectId} is not instance ${t.instanceId}'s project ${t.serverProjectId}: nova answers 404 (Tenant_id does not match)`,
+        fix: `recreate the port in project ${t.serverProjectId} (a port's project cannot be changed) and attach it to the instance`,
+      };
+    }
+    return {
+      cause: `nova answers 404 for instance ${t.instanceId} with project ${t.projectId}: the instance is unknown to nova or belongs to another project (compare openstack server show ${t.instanceId} -c project_id)`,
+      fix: `if the projects differ, recreate the port in the instance's project; if the instance is gone, fix the port's device_id`,
+    };
+  },
+  500: ({ t, expl }) => ({
+    cause: `nova fails for instance ${t.instanceId} (500${expl ? `: ${expl}` : ''}): its own lookup breaks ([neutron]/keystone auth in nova.conf, database, vendordata file)`,
+    fix: "read nova-api-metadata's log for 'Failed to get metadata for instance id'",
+  }),
+};
+
+const novaOther = ({ status, expl }: NovaAnswer): Verdict => ({
+  cause: `nova answered ${status} to a signed request${expl ? `: ${expl}` : ''}`,
+  fix: "read nova-api-metadata's log",
+});
+
 /** A request signed exactly as the agent signs it, with the agent's own secret (never printed). */
 export async function probeNova(
   ctx: Context,
@@ -423,55 +470,16 @@ export async function probeNova(
     h.detail = `200: nova accepts the agent's signature for ${t.instanceId}`;
     return h;
   }
-  const secretAt = where(agent.settings.secret) ?? 'the agent config (unset: empty)';
   if (res.outcome === 'response') {
-    const expl = errorExplanation(res.body ?? '') ?? '';
-    switch (res.status) {
-      case 403:
-        return fail(
-          h,
-          answered(res),
-          `nova rejects a request signed with the agent's metadata_proxy_shared_secret (${secretAt}): it differs from nova's [neutron] metadata_proxy_shared_secret`,
-          `set the same secret in ${secretAt.replace(/:\d+$/, '')} [DEFAULT] and nova.conf [neutron], then restart ${agent.program} and nova-api-metadata`,
-        );
-      case 404:
-        if (t.serverProjectId === null) {
-          return fail(
-            h,
-            answered(res),
-            `nova has no instance ${t.instanceId} (deleted, or the port's device_id is not an instance): 404`,
-            `openstack port show <port> -c device_id; clear or fix the device_id of a port whose instance is gone`,
-          );
-        }
-        if (t.serverProjectId !== undefined && t.serverProjectId !== t.projectId) {
-          return fail(
-            h,
-            answered(res),
-            `the port's project ${t.projectId} is not instance ${t.instanceId}'s project ${t.serverProjectId}: nova answers 404 (Tenant_id does not match)`,
-            `recreate the port in project ${t.serverProjectId} (a port's project cannot be changed) and attach it to the instance`,
-          );
-        }
-        return fail(
-          h,
-          answered(res),
-          `nova answers 404 for instance ${t.instanceId} with project ${t.projectId}: the instance is unknown to nova or belongs to another project (compare openstack server show ${t.instanceId} -c project_id)`,
-          `if the projects differ, recreate the port in the instance's project; if the instance is gone, fix the port's device_id`,
-        );
-      case 500:
-        return fail(
-          h,
-          answered(res),
-          `nova fails for instance ${t.instanceId} (500${expl ? `: ${expl}` : ''}): its own lookup breaks ([neutron]/keystone auth in nova.conf, database, vendordata file)`,
-          "read nova-api-metadata's log for 'Failed to get metadata for instance id'",
-        );
-      default:
-        return fail(
-          h,
-          answered(res),
-          `nova answered ${res.status} to a signed request${expl ? `: ${expl}` : ''}`,
-          "read nova-api-metadata's log",
-        );
-    }
+    const status = res.status ?? 0;
+    const verdict = (NOVA_ANSWERS[status] ?? novaOther)({
+      t,
+      agent,
+      status,
+      secretAt: where(agent.settings.secret) ?? 'the agent config (unset: empty)',
+      expl: errorExplanation(res.body ?? '') ?? '',
+    });
+    return fail(h, answered(res), verdict.cause, verdict.fix);
   }
   fail(
     h,
