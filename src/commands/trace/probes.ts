@@ -206,6 +206,72 @@ export interface SocketProbeOutcome {
   served?: { instanceId: string; projectId?: string; name?: string };
 }
 
+interface AgentAnswer {
+  guest: Guest;
+  c: SocketProbeContext;
+  /** "<ip> on network <id>" */
+  on: string;
+  status: number;
+  /** Neutron's view of the address, asked on a 404 when credentials allow */
+  neutron: NeutronView | undefined;
+  /** the error page's explanation, '' when none */
+  expl: string;
+}
+
+type AgentVerdict = { cause: string; fix: string; behind?: Hop['consequenceOf'] };
+
+/**
+ * What the agent's answer on its socket means (neutron agent/metadata/agent.py). `behind` names the
+ * hop that explains this one when it fails too (diagnose follows it).
+ */
+const AGENT_ANSWERS: Record<number, (a: AgentAnswer) => AgentVerdict> = {
+  403: ({ guest }) => ({
+    cause: `the agent relays nova's 403 for ${guest.ip}: nova rejects the agent's signature, so the agent's metadata_proxy_shared_secret differs from nova's`,
+    fix: 'set the same metadata_proxy_shared_secret in the agent config [DEFAULT] and nova.conf [neutron], then restart both',
+    behind: 'probe-nova',
+  }),
+  404: ({ guest, c, on, neutron: n }) => {
+    if (n && n.portsForIp === 0) {
+      return {
+        cause: `no Neutron port has the fixed IP ${guest.ip}${c.header.name === HEADER_NETWORK_ID ? ` on network ${c.header.value}` : ''}: the agent finds no port and answers 404 without asking nova (a static or secondary address, an allowed-address-pair or VIP?)`,
+        fix: `give the guest its port's fixed IP, or add ${guest.ip} to the port's fixed IPs (openstack port set --fixed-ip ip-address=${guest.ip} <port>)`,
+      };
+    }
+    if (n && n.portsForIp > 1) {
+      return {
+        cause: `${n.portsForIp} Neutron ports have the fixed IP ${guest.ip}: the agent needs exactly one and answers 404`,
+        fix: `openstack port list --fixed-ip ip-address=${guest.ip}: remove the duplicate`,
+      };
+    }
+    return {
+      cause: n
+        ? `the agent found port ${n.portId} (device ${n.deviceId}, project ${n.projectId}) for ${guest.ip}, but nova answered 404 for it`
+        : `the agent answered 404 for ${on}: either no port on it has that fixed IP (nova is never asked), or nova does not serve the port's device to the port's project (deleted instance, port in another project)`,
+      fix: n
+        ? `openstack server show ${n.deviceId} -c project_id: it must equal the port's project ${n.projectId}`
+        : `openstack port list --fixed-ip ip-address=${guest.ip} -c device_id -c project_id, then openstack server show <device_id> -c project_id (they must match); with OpenStack credentials trace tells the two apart`,
+      behind: 'probe-nova',
+    };
+  },
+  500: ({ guest, expl }) =>
+    NOVA_INTERNAL_ERROR.test(expl)
+      ? {
+          cause: `nova answered 500 for ${guest.ip}'s instance: nova's own lookup fails ([neutron] or keystone auth in nova.conf, the database, a missing vendordata_jsonfile_path file)`,
+          fix: "read nova-api-metadata's log for 'Failed to get metadata for instance id'",
+          behind: 'probe-nova',
+        }
+      : {
+          cause: `the agent failed with 500 (${expl || 'An unknown error has occurred'}): it cannot reach nova at its nova_metadata_host/port, or nova answered an unexpected code`,
+          fix: "see the nova hop and the agent's log ('Unexpected error.')",
+          behind: 'nova',
+        },
+};
+
+const agentOther = ({ on, status, expl }: AgentAnswer): AgentVerdict => ({
+  cause: `the agent answered ${status} for ${on}${expl ? `: ${expl}` : ''}`,
+  fix: "read the agent's log",
+});
+
 export async function probeSocket(
   ctx: Context,
   guest: Guest,
@@ -271,77 +337,15 @@ export async function probeSocket(
   }
   const on = `${guest.ip} on ${c.header.name.replace(/^X-/, '').replace(/-ID$/, '').toLowerCase()} ${c.header.value}`;
   if (res.outcome === 'response') {
-    const expl = errorExplanation(res.body ?? '') ?? '';
-    switch (res.status) {
-      case 403:
-        fail(
-          h,
-          answered(res),
-          `the agent relays nova's 403 for ${guest.ip}: nova rejects the agent's signature, so the agent's metadata_proxy_shared_secret differs from nova's`,
-          'set the same metadata_proxy_shared_secret in the agent config [DEFAULT] and nova.conf [neutron], then restart both',
-        );
-        h.consequenceOf = 'probe-nova';
-        return { hop: h };
-      case 404: {
-        const n = await c.neutron?.();
-        if (n) h.evidence.neutronPortsForIp = n.portsForIp;
-        if (n && n.portsForIp === 0) {
-          fail(
-            h,
-            answered(res),
-            `no Neutron port has the fixed IP ${guest.ip}${c.header.name === HEADER_NETWORK_ID ? ` on network ${c.header.value}` : ''}: the agent finds no port and answers 404 without asking nova (a static or secondary address, an allowed-address-pair or VIP?)`,
-            `give the guest its port's fixed IP, or add ${guest.ip} to the port's fixed IPs (openstack port set --fixed-ip ip-address=${guest.ip} <port>)`,
-          );
-        } else if (n && n.portsForIp > 1) {
-          fail(
-            h,
-            answered(res),
-            `${n.portsForIp} Neutron ports have the fixed IP ${guest.ip}: the agent needs exactly one and answers 404`,
-            `openstack port list --fixed-ip ip-address=${guest.ip}: remove the duplicate`,
-          );
-        } else {
-          fail(
-            h,
-            answered(res),
-            n
-              ? `the agent found port ${n.portId} (device ${n.deviceId}, project ${n.projectId}) for ${guest.ip}, but nova answered 404 for it`
-              : `the agent answered 404 for ${on}: either no port on it has that fixed IP (nova is never asked), or nova does not serve the port's device to the port's project (deleted instance, port in another project)`,
-            n
-              ? `openstack server show ${n.deviceId} -c project_id: it must equal the port's project ${n.projectId}`
-              : `openstack port list --fixed-ip ip-address=${guest.ip} -c device_id -c project_id, then openstack server show <device_id> -c project_id (they must match); with OpenStack credentials trace tells the two apart`,
-          );
-          h.consequenceOf = 'probe-nova';
-        }
-        return { hop: h };
-      }
-      case 500:
-        if (NOVA_INTERNAL_ERROR.test(expl)) {
-          fail(
-            h,
-            answered(res),
-            `nova answered 500 for ${guest.ip}'s instance: nova's own lookup fails ([neutron] or keystone auth in nova.conf, the database, a missing vendordata_jsonfile_path file)`,
-            "read nova-api-metadata's log for 'Failed to get metadata for instance id'",
-          );
-          h.consequenceOf = 'probe-nova';
-        } else {
-          fail(
-            h,
-            answered(res),
-            `the agent failed with 500 (${expl || 'An unknown error has occurred'}): it cannot reach nova at its nova_metadata_host/port, or nova answered an unexpected code`,
-            "see the nova hop and the agent's log ('Unexpected error.')",
-          );
-          h.consequenceOf = 'nova';
-        }
-        return { hop: h };
-      default:
-        fail(
-          h,
-          answered(res),
-          `the agent answered ${res.status} for ${on}${expl ? `: ${expl}` : ''}`,
-          "read the agent's log",
-        );
-        return { hop: h };
-    }
+    const status = res.status ?? 0;
+    // asked only when the agent answers 404: does Neutron know a port with this address?
+    const neutron = status === 404 ? await c.neutron?.() : undefined;
+    if (neutron) h.evidence.neutronPortsForIp = neutron.portsForIp;
+    const a: AgentAnswer = { guest, c, on, status, neutron, expl: errorExplanation(res.body ?? '') ?? '' };
+    const verdict = (AGENT_ANSWERS[status] ?? agentOther)(a);
+    fail(h, answered(res), verdict.cause, verdict.fix);
+    if (verdict.behind) h.consequenceOf = verdict.behind;
+    return { hop: h };
   }
   const outcomes: Record<string, [string, string, string, Hop['consequenceOf']]> = {
     hang: [
