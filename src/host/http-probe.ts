@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Context } from '../context.js';
 import { REDACTED, SECRET_HEADERS } from '../util/redact.js';
 
 // One bounded HTTP/1.1 exchange over TCP or a UNIX socket (node:http: no undici at start-up): the
@@ -52,11 +53,13 @@ export function describeRequest(req: HttpProbeRequest): string {
   return `${req.method ?? 'GET'} ${req.url}${via}${hs ? ` [${hs}]` : ''}`;
 }
 
-export async function httpProbe(
-  req: HttpProbeRequest,
-  debug?: (line: string) => void,
-): Promise<HttpProbeResult> {
-  const started = performance.now();
+/** What a probe needs of the Context: the clock, a timer, and the --debug log. */
+export type ProbeClock = Pick<Context, 'clock' | 'sleep' | 'debug'>;
+
+export async function httpProbe(req: HttpProbeRequest, env: ProbeClock): Promise<HttpProbeResult> {
+  const started = env.clock();
+  // bounds the whole exchange; cancelled once it settles
+  const bound = new AbortController();
   const url = new URL(req.url);
   const https = url.protocol === 'https:';
   const mod = https ? await import('node:https') : await import('node:http');
@@ -67,8 +70,8 @@ export async function httpProbe(
     const done = (r: Omit<HttpProbeResult, 'latencyMs' | 'connected'>) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
-      resolve({ ...r, connected, latencyMs: Math.round(performance.now() - started) });
+      bound.abort();
+      resolve({ ...r, connected, latencyMs: Math.round(env.clock() - started) });
     };
     const options: Record<string, unknown> = {
       method: req.method ?? 'GET',
@@ -109,16 +112,19 @@ export async function httpProbe(
     r.on('error', (err: NodeJS.ErrnoException) => {
       done({ outcome: outcomeOf(err), error: err.code ?? err.message });
     });
-    const timer = setTimeout(() => {
-      done({
-        outcome: connected ? 'hang' : 'connect-timeout',
-        error: `no answer within ${req.timeoutMs} ms`,
-      });
-      r.destroy();
-    }, req.timeoutMs);
+    env.sleep(req.timeoutMs, bound.signal).then(
+      () => {
+        done({
+          outcome: connected ? 'hang' : 'connect-timeout',
+          error: `no answer within ${req.timeoutMs} ms`,
+        });
+        r.destroy();
+      },
+      () => {},
+    );
     r.end();
   });
-  debug?.(
+  env.debug(
     `${describeRequest(req)} → ${result.status ?? result.outcome}${result.error ? ` (${result.error})` : ''} in ${result.latencyMs} ms`,
   );
   return result;

@@ -88,7 +88,14 @@ export function createTestContext(o: TestContextOptions = {}): TestContext {
     now: o.now ?? (() => Date.now()),
     clock: () => performance.now(),
     pid: 4242,
-    sleep: (ms) => new Promise((ok) => setTimeout(ok, ms)),
+    sleep: (ms, signal) =>
+      new Promise<void>((ok, fail) => {
+        const t = setTimeout(ok, ms);
+        signal?.addEventListener('abort', () => {
+          clearTimeout(t);
+          fail(signal.reason);
+        });
+      }),
     keychain: () => o.keychain ?? memoryKeychain(),
     prompt: o.prompt ?? (async () => ''),
     signal: new AbortController().signal,

@@ -125,7 +125,7 @@ export async function probeHttpAction(
     const i = line.indexOf(':');
     if (i > 0) headers[line.slice(0, i).trim()] = line.slice(i + 1).trim();
   }
-  const r = withForm(await httpProbe({ url, headers, timeoutMs: o.wait * 1000, maxBody: 4096 }));
+  const r = withForm(await httpProbe({ url, headers, timeoutMs: o.wait * 1000, maxBody: 4096 }, ctx));
   ctx.io.out(`${JSON.stringify(r)}\n`);
   return ExitCode.OK;
 }

@@ -288,7 +288,7 @@ export async function probeSocket(
         headers: { [HEADER_FORWARDED_FOR]: guest.ip, [c.header.name]: c.header.value, Accept: '*/*' },
         timeoutMs: timeoutS * 1000,
       },
-      ctx.debug,
+      ctx,
     ),
   );
   h.durationMs = res.latencyMs;
@@ -460,7 +460,7 @@ export async function probeNova(
         timeoutMs: timeoutS * 1000,
         insecure: agent.settings.novaInsecure,
       },
-      ctx.debug,
+      ctx,
     ),
   );
   h.durationMs = res.latencyMs;

@@ -116,7 +116,7 @@ export async function novaHop(
   const h = hop('nova', url, t0, t0);
   const agentFile = agent.config.paths[agent.config.paths.length - 1] ?? 'the agent config';
   const r = withForm(
-    await httpProbe({ url: `${url}/`, timeoutMs, insecure: agent.settings.novaInsecure }, ctx.debug),
+    await httpProbe({ url: `${url}/`, timeoutMs, insecure: agent.settings.novaInsecure }, ctx),
   );
   h.durationMs = r.latencyMs;
   h.evidence = {
