@@ -78,7 +78,8 @@ export function createTestContext(o: TestContextOptions = {}): TestContext {
     env,
     cwd: o.cwd ?? '/nonexistent-cwd',
     homedir: o.homedir ?? '/nonexistent-home',
-    uid: o.uid ?? 1000,
+    // the real effective uid: the token cache trusts only files owned by it
+    uid: o.uid ?? process.geteuid?.() ?? 1000,
     fs: o.fs ?? fsp,
     exec:
       o.exec ??
