@@ -107,7 +107,7 @@ export function createSystemContext(): Context {
     now: () => Date.now(),
     clock: () => performance.now(),
     keychain: () => systemKeychain(),
-    prompt: (q, o) => import('./system.js').then((m) => m.systemPrompt(q, o)),
+    prompt: (q, o) => import('./system.js').then((m) => m.systemPrompt(q, o, controller.signal)),
     signal: controller.signal,
     debug: () => {},
     selfArgv: selfArgv(),

@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import { credentialsError, operationalError } from '../errors.js';
+import { promptSecret } from '../secrets.js';
 import {
   apiErrorMessage,
   authenticate,
@@ -193,9 +194,7 @@ export async function withSecret(ctx: Context, cloud: ResolvedCloud): Promise<Re
           : 'set OS_APPLICATION_CREDENTIAL_SECRET or application_credential_secret in secure.yaml',
     });
   }
-  const value = await ctx.prompt(`${what} for ${describeIdentity(cloud)} (cloud '${cloud.name}'): `, {
-    silent: true,
-  });
+  const value = await promptSecret(ctx, `${what} for ${describeIdentity(cloud)} (cloud '${cloud.name}'): `);
   const auth =
     cloud.authType === 'password' ? { ...a, password: value } : { ...a, applicationCredentialSecret: value };
   return { ...cloud, auth };
