@@ -5,7 +5,7 @@ import {
   type IniFile,
   type IniValue,
   lookupOslo,
-  parseOsloIni,
+  readOsloFile,
   substituteOslo,
 } from './host/oslo-config.js';
 
@@ -260,18 +260,15 @@ export function secretInFile(file: IniFile): IniValue | undefined {
 async function fromConfigFiles(paths: string[], ctx: Context): Promise<SharedSecret> {
   const found: IniValue[] = [];
   for (const path of paths) {
-    let text: string;
-    try {
-      text = await ctx.fs.readFile(path, 'utf8');
-    } catch (err) {
-      throw credentialsError('CONFIG_UNREADABLE', `cannot read ${path}: ${fsReason(err)}`, {
-        hint: 'run as a user that can read the service configuration (often root), or use another secret source',
-      });
-    }
     let file: IniFile;
     try {
-      file = parseOsloIni(text, path);
+      file = await readOsloFile(ctx.fs, path);
     } catch (err) {
+      if (err instanceof OsmetaError && err.code === 'CONFIG_UNREADABLE') {
+        throw credentialsError('CONFIG_UNREADABLE', err.message, {
+          hint: 'run as a user that can read the service configuration (often root), or use another secret source',
+        });
+      }
       throw asCredentials(err);
     }
     const v = secretInFile(file);
