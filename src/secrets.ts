@@ -8,6 +8,7 @@ import {
   readOsloFile,
   substituteOslo,
 } from './host/oslo-config.js';
+import { readTextBounded } from './safe-file.js';
 
 export const SECRET_ENV = 'OSMETA_SHARED_SECRET';
 export const DEFAULT_KEYCHAIN_ENTRY = 'default';
@@ -60,12 +61,12 @@ export function stripOneNewline(s: string): string {
   return s;
 }
 
-/** a shared secret is a line of text; anything this large on standard input is not one */
-export const MAX_STDIN_SECRET_BYTES = 64 * 1024;
+/** a shared secret is a line of text; a file or standard input this large does not hold one */
+export const MAX_SECRET_BYTES = 64 * 1024;
 
 /**
  * All of standard input, or an interrupt: SIGINT (ctx.signal) while reading throws the INTERRUPTED
- * error (exit 130) and nothing read so far is used. More than MAX_STDIN_SECRET_BYTES is refused.
+ * error (exit 130) and nothing read so far is used. More than MAX_SECRET_BYTES is refused.
  */
 export async function readAllStdin(ctx: Context): Promise<string> {
   throwIfInterrupted(ctx.signal);
@@ -88,13 +89,13 @@ export async function readAllStdin(ctx: Context): Promise<string> {
     const onData = (chunk: Buffer | string) => {
       const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       total += b.length;
-      if (total > MAX_STDIN_SECRET_BYTES) {
+      if (total > MAX_SECRET_BYTES) {
         cleanup();
         chunks.length = 0;
         reject(
           usageError(
             'SECRET_TOO_LARGE',
-            `standard input holds more than ${MAX_STDIN_SECRET_BYTES} bytes: not a shared secret`,
+            `standard input holds more than ${MAX_SECRET_BYTES} bytes: not a shared secret`,
             {
               hint: 'pipe the secret alone, as one line',
             },
@@ -242,8 +243,9 @@ async function fromFile(path: string, ctx: Context): Promise<SharedSecret> {
   }
   let text: string;
   try {
-    text = await ctx.fs.readFile(path, 'utf8');
+    text = await readTextBounded(ctx.fs, path, MAX_SECRET_BYTES, 'secret file');
   } catch (err) {
+    if (err instanceof OsmetaError) throw asCredentials(err);
     throw credentialsError('SECRET_FILE_UNREADABLE', `cannot read secret file ${path}: ${fsReason(err)}`);
   }
   return { value: stripOneNewline(text), source: { kind: 'file', path }, warnings: [] };

@@ -144,6 +144,7 @@ export class HttpClient {
 
   /** The whole exchange, the body read into memory (at most the size limit). */
   async request(r: HttpRequest): Promise<HttpResponse> {
+    const started = this.ctx.clock();
     const head = await this.send(r);
     let body: Buffer;
     try {
@@ -155,7 +156,8 @@ export class HttpClient {
       throw err;
     }
     const { discard: _d, body: _b, ...rest } = head;
-    return { ...rest, body };
+    // the whole exchange, body included, as callers that subtract server time expect
+    return { ...rest, body, durationMs: this.ctx.clock() - started };
   }
 
   /** The status and headers; the body is read by iterating it, bounded by the size limit. */

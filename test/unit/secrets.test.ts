@@ -29,6 +29,21 @@ describe('--secret-file', () => {
     expect(r.stderr).toBe('');
   });
 
+  it('refuses a secret file larger than 64 KiB (exit 4) without reading it whole', async () => {
+    const p = await file('huge-secret', 'x'.repeat(64 * 1024 + 1));
+    const r = await runCli(['sign', '--secret-file', p, ID]);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(new RegExp(`^error: secret file ${p} is larger than 64 KiB\\n`));
+  });
+
+  it('refuses more than 64 KiB on standard input (exit 2)', async () => {
+    const r = await runCli(['sign', '--secret-stdin', ID], { stdin: 'x'.repeat(64 * 1024 + 1) });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: standard input holds more than 65536 bytes: not a shared secret\n/);
+  });
+
   it('keeps surrounding spaces', async () => {
     const p = await file('spaces', ' abc \n');
     const r = await runCli(['sign', '--secret-file', p, ID]);
