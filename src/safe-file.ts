@@ -17,6 +17,13 @@ import { OsmetaError, operationalError } from './errors.js';
 // directory), so `-o /dev/sda` or a planted link cannot turn osmeta into an arbitrary overwrite.
 // Failures are OsmetaErrors (UNSAFE_PATH, WRITE_FAILED; exit 1) naming the path; the temporary
 // file is removed on every failure.
+//
+// `get -o FILE`, streaming a large body without holding it in memory:
+//   const res = await http.requestStream({ url, headers, service, maxResponseBytes });
+//   if (res.status !== 200) { res.discard(); throw … }
+//   await writeStreamAtomic(ctx.fs, FILE, res.body, { maxBytes: maxResponseBytes });
+// (res.body already stops with RESPONSE_TOO_LARGE at the limit; the old FILE stays as it was.)
+// `smoke --junit FILE`: await writeFileAtomic(ctx.fs, FILE, xml).
 
 export type SafeFs = Pick<FileSystem, 'open' | 'lstat' | 'rename' | 'unlink'>;
 
