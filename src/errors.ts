@@ -72,3 +72,11 @@ export function errorToJson(err: OsmetaError): {
     },
   };
 }
+
+/** An interrupt (SIGINT, Ctrl-C at a prompt): exit 130, and nothing signed, stored or written. */
+export const interruptedError = () => new OsmetaError('INTERRUPTED', ExitCode.INTERRUPTED, 'interrupted');
+
+/** Throws the interrupt if signal has fired: call before acting on something read from a user. */
+export function throwIfInterrupted(signal: AbortSignal): void {
+  if (signal.aborted) throw interruptedError();
+}

@@ -1,13 +1,14 @@
 import type { Context } from './context.js';
-import { credentialsError, OsmetaError, usageError } from './errors.js';
+import { credentialsError, interruptedError, OsmetaError, throwIfInterrupted, usageError } from './errors.js';
 import {
   fsReason,
   type IniFile,
   type IniValue,
   lookupOslo,
-  parseOsloIni,
+  readOsloFile,
   substituteOslo,
 } from './host/oslo-config.js';
+import { readTextBounded } from './safe-file.js';
 import { errorMessage } from './util/errors.js';
 
 export const SECRET_ENV = 'OSMETA_SHARED_SECRET';
@@ -61,11 +62,96 @@ export function stripOneNewline(s: string): string {
   return s;
 }
 
+/** a shared secret is a line of text; a file or standard input this large does not hold one */
+export const MAX_SECRET_BYTES = 64 * 1024;
+
+/**
+ * All of standard input, or an interrupt: SIGINT (ctx.signal) while reading throws the INTERRUPTED
+ * error (exit 130) and nothing read so far is used. More than MAX_SECRET_BYTES is refused.
+ */
 export async function readAllStdin(ctx: Context): Promise<string> {
+  throwIfInterrupted(ctx.signal);
+  const stdin = ctx.io.stdin;
   const chunks: Buffer[] = [];
-  for await (const chunk of ctx.io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
+  let total = 0;
+  const text = await new Promise<string>((resolve, reject) => {
+    const cleanup = () => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      stdin.off('data', onData);
+      stdin.off('end', onEnd);
+      stdin.off('error', onError);
+      stdin.pause();
+    };
+    const onAbort = () => {
+      cleanup();
+      chunks.length = 0;
+      reject(interruptedError());
+    };
+    const onData = (chunk: Buffer | string) => {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      total += b.length;
+      if (total > MAX_SECRET_BYTES) {
+        cleanup();
+        chunks.length = 0;
+        reject(
+          usageError(
+            'SECRET_TOO_LARGE',
+            `standard input holds more than ${MAX_SECRET_BYTES} bytes: not a shared secret`,
+            {
+              hint: 'pipe the secret alone, as one line',
+            },
+          ),
+        );
+        return;
+      }
+      chunks.push(b);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(usageError('STDIN_UNREADABLE', `cannot read standard input: ${err.message}`));
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    stdin.on('data', onData);
+    stdin.once('end', onEnd);
+    stdin.once('error', onError);
+    stdin.resume();
+  });
+  // an interrupt that arrived with the last bytes still wins: nothing is signed or stored
+  throwIfInterrupted(ctx.signal);
+  return text;
 }
+
+/**
+ * A secret typed at the terminal (no echo). Ctrl-C there, or SIGINT while waiting, is the INTERRUPTED
+ * error (exit 130), whatever the prompt implementation threw.
+ */
+export async function promptSecret(ctx: Context, question: string): Promise<string> {
+  throwIfInterrupted(ctx.signal);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(interruptedError());
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const value = await Promise.race([ctx.prompt(question, { silent: true }), aborted]);
+    throwIfInterrupted(ctx.signal);
+    return value;
+  } catch (err) {
+    if (isInterrupt(err) || ctx.signal.aborted) throw interruptedError();
+    throw err;
+  } finally {
+    if (onAbort) ctx.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The INTERRUPTED error, or a prompt's own Ctrl-C (code EINTR). */
+export const isInterrupt = (err: unknown): boolean =>
+  (err instanceof OsmetaError && err.code === 'INTERRUPTED') ||
+  (err as { code?: unknown } | undefined)?.code === 'EINTR';
 
 /** Resolves the shared secret: one explicit source, else OSMETA_SHARED_SECRET, else the keychain's default entry. */
 export async function resolveSecret(opts: SecretOptions, ctx: Context): Promise<SharedSecret> {
@@ -158,8 +244,9 @@ async function fromFile(path: string, ctx: Context): Promise<SharedSecret> {
   }
   let text: string;
   try {
-    text = await ctx.fs.readFile(path, 'utf8');
+    text = await readTextBounded(ctx.fs, path, MAX_SECRET_BYTES, 'secret file');
   } catch (err) {
+    if (err instanceof OsmetaError) throw asCredentials(err);
     throw credentialsError('SECRET_FILE_UNREADABLE', `cannot read secret file ${path}: ${fsReason(err)}`);
   }
   return { value: stripOneNewline(text), source: { kind: 'file', path }, warnings: [] };
@@ -176,18 +263,15 @@ export function secretInFile(file: IniFile): IniValue | undefined {
 async function fromConfigFiles(paths: string[], ctx: Context): Promise<SharedSecret> {
   const found: IniValue[] = [];
   for (const path of paths) {
-    let text: string;
-    try {
-      text = await ctx.fs.readFile(path, 'utf8');
-    } catch (err) {
-      throw credentialsError('CONFIG_UNREADABLE', `cannot read ${path}: ${fsReason(err)}`, {
-        hint: 'run as a user that can read the service configuration (often root), or use another secret source',
-      });
-    }
     let file: IniFile;
     try {
-      file = parseOsloIni(text, path);
+      file = await readOsloFile(ctx.fs, path);
     } catch (err) {
+      if (err instanceof OsmetaError && err.code === 'CONFIG_UNREADABLE') {
+        throw credentialsError('CONFIG_UNREADABLE', err.message, {
+          hint: 'run as a user that can read the service configuration (often root), or use another secret source',
+        });
+      }
       throw asCredentials(err);
     }
     const v = secretInFile(file);

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import type { Context, ExecOptions, ExecResult, Keychain, PromptOptions } from './context.js';
+import { interruptedError } from './errors.js';
 import { IO } from './io.js';
 
 // The real Context: the only module under src/ that touches process (and real timers).
@@ -45,7 +46,7 @@ export function createSystemContext(): Context {
     sleep: (ms, signal) =>
       import('node:timers/promises').then((t) => t.setTimeout(ms, undefined, signal ? { signal } : {})),
     keychain: () => systemKeychain(),
-    prompt: systemPrompt,
+    prompt: (q, o) => systemPrompt(q, o, controller.signal),
     signal: controller.signal,
     debug: () => {},
     selfArgv: selfArgv(),
@@ -122,45 +123,70 @@ export async function systemExec(
   });
 }
 
-/** Reads one line from the terminal; with silent, nothing is echoed (secrets). */
-export async function systemPrompt(question: string, opts: PromptOptions): Promise<string> {
-  const stdin = process.stdin;
-  const stderr = process.stderr;
+export interface PromptStreams {
+  stdin:
+    | NodeJS.ReadStream
+    | (NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown });
+  stderr: { write(s: string): unknown };
+}
+
+/**
+ * Reads one line from the terminal; with silent, nothing is echoed (secrets). Ctrl-C at the prompt,
+ * or signal (SIGINT) while waiting, rejects with the INTERRUPTED error (exit 130).
+ */
+export async function systemPrompt(
+  question: string,
+  opts: PromptOptions,
+  signal?: AbortSignal,
+  streams: PromptStreams = { stdin: process.stdin, stderr: process.stderr },
+): Promise<string> {
+  const { stdin, stderr } = streams;
+  if (signal?.aborted) throw interruptedError();
   stderr.write(question);
   if (!opts.silent || !stdin.isTTY) {
     const { createInterface } = await import('node:readline');
     const rl = createInterface({ input: stdin, terminal: false });
+    let onAbort: (() => void) | undefined;
     try {
-      const line = await new Promise<string>((resolve) => {
+      const line = await new Promise<string>((resolve, reject) => {
+        onAbort = () => reject(interruptedError());
+        signal?.addEventListener('abort', onAbort, { once: true });
         rl.once('line', resolve);
         rl.once('close', () => resolve(''));
       });
       return line;
     } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
       rl.close();
     }
   }
+  const tty = stdin as NodeJS.ReadStream;
   return new Promise<string>((resolve, reject) => {
     let value = '';
-    stdin.setRawMode(true);
-    stdin.resume();
-    stdin.setEncoding('utf8');
+    tty.setRawMode(true);
+    tty.resume();
+    tty.setEncoding('utf8');
     const done = (err?: Error) => {
-      stdin.setRawMode(false);
-      stdin.pause();
-      stdin.off('data', onData);
+      tty.setRawMode(false);
+      tty.pause();
+      tty.off('data', onData);
+      signal?.removeEventListener('abort', onAbort);
       stderr.write('\n');
+      value = err ? '' : value;
       if (err) reject(err);
       else resolve(value);
     };
+    const onAbort = () => done(interruptedError());
     const onData = (chunk: string) => {
       for (const ch of chunk) {
         if (ch === '\r' || ch === '\n' || ch === '\u0004') return done();
-        if (ch === '\u0003') return done(Object.assign(new Error('interrupted'), { code: 'EINTR' }));
+        // raw mode turns Ctrl-C into a byte instead of SIGINT: it is the same interrupt
+        if (ch === '\u0003') return done(interruptedError());
         if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
         else value += ch;
       }
     };
-    stdin.on('data', onData);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    tty.on('data', onData);
   });
 }

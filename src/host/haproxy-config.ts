@@ -60,7 +60,9 @@ export function parseBindAddress(spec: string): { host: string; port: number } |
 export function parseHaproxyConfig(text: string, path = '<string>'): HaproxyConfig {
   const cfg: HaproxyConfig = { path, binds: [], servers: [], headers: [], timeouts: {} };
   for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.replace(/#.*$/, '').trim();
+    // indexOf, not /#.*$/: that backtracks quadratically on a long comment ended by U+2028
+    const hash = rawLine.indexOf('#');
+    const line = (hash < 0 ? rawLine : rawLine.slice(0, hash)).trim();
     if (line === '') continue;
     const words = line.split(/\s+/);
     const [kw, a, b, c] = words;

@@ -1,4 +1,5 @@
 import type { FileSystem } from '../context.js';
+import { OsmetaError } from '../errors.js';
 import { ipv4ToInt } from '../util/ip.js';
 
 // Metadata namespaces by name: qdhcp-<network> (DHCP agent), qrouter-<router> (L3 agent),
@@ -62,19 +63,28 @@ export interface NetInterface {
   addresses: InterfaceAddress[];
 }
 
-/** `ip -j addr` (iproute2's JSON). */
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `ip -j addr` (iproute2's JSON); entries that are not interfaces or addresses are skipped. */
 export function parseIpAddrJson(text: string): NetInterface[] {
-  const data = JSON.parse(text) as unknown;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new OsmetaError('BAD_IP_OUTPUT', 1, "cannot read the output of 'ip -j addr': not JSON");
+  }
   if (!Array.isArray(data)) return [];
-  return data.map((i: Record<string, unknown>) => ({
-    ifname: String(i.ifname ?? ''),
+  return data.filter(isRecord).map((i) => ({
+    ifname: typeof i.ifname === 'string' ? i.ifname : '',
     up: Array.isArray(i.flags) && i.flags.includes('UP'),
     addresses: (Array.isArray(i.addr_info) ? i.addr_info : [])
-      .filter((a: Record<string, unknown>) => a.family === 'inet' || a.family === 'inet6')
-      .map((a: Record<string, unknown>) => {
+      .filter(isRecord)
+      .filter((a) => (a.family === 'inet' || a.family === 'inet6') && typeof a.local === 'string')
+      .map((a) => {
         const addr: InterfaceAddress = {
           family: a.family as 'inet' | 'inet6',
-          local: String(a.local),
+          local: a.local as string,
           prefixlen: Number(a.prefixlen),
         };
         if (typeof a.scope === 'string') addr.scope = a.scope;

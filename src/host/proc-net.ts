@@ -61,6 +61,9 @@ function compressIpv6(groups: string[]): string {
   return `${head}::${tail}`;
 }
 
+const ADDRESS = /^(?:[0-9A-Fa-f]{8}|[0-9A-Fa-f]{32})$/;
+const PORT = /^[0-9A-Fa-f]{4}$/;
+
 /** Parses /proc/<pid>/net/tcp or tcp6 (header line skipped, trailing spaces tolerated). */
 export function parseProcNetTcp(text: string): TcpRow[] {
   const rows: TcpRow[] = [];
@@ -70,7 +73,19 @@ export function parseProcNetTcp(text: string): TcpRow[] {
     const [local, remote, st] = [f[1]!, f[2]!, f[3]!];
     const [la, lp] = local.split(':');
     const [ra, rp] = remote.split(':');
-    if (!la || !lp || !ra || !rp) continue;
+    // a truncated or garbled row is skipped, not thrown on
+    if (
+      !la ||
+      !lp ||
+      !ra ||
+      !rp ||
+      !ADDRESS.test(la) ||
+      !ADDRESS.test(ra) ||
+      !PORT.test(lp) ||
+      !PORT.test(rp)
+    )
+      continue;
+    if (!/^[0-9A-Fa-f]{1,2}$/.test(st)) continue;
     rows.push({
       localAddress: decodeProcAddress(la),
       localPort: Number.parseInt(lp, 16),

@@ -5,7 +5,7 @@ import {
   type IniFile,
   type IniValue,
   lookupOslo,
-  parseOsloIni,
+  readOsloFile,
   substituteOslo,
 } from './oslo-config.js';
 
@@ -55,7 +55,7 @@ export async function loadConfigSet(fs: FileSystem, paths: readonly string[]): P
   const results = await Promise.all(
     paths.map(async (path) => {
       try {
-        return { path, file: parseOsloIni(await fs.readFile(path, 'utf8'), path) };
+        return { path, file: await readOsloFile(fs, path) };
       } catch (err) {
         const reason = err instanceof OsmetaError ? err.message : `cannot read ${path}: ${fsReason(err)}`;
         return { path, reason };
@@ -80,7 +80,9 @@ export function optString(
 ): { value: string; from?: IniValue } {
   const v = lookupOslo(set.files, section, key);
   const raw = v?.value ?? fallback;
-  const value = substituteOslo(raw, set.files, section, defaults);
+  const value = substituteOslo(raw, set.files, section, defaults, {
+    what: v ? `${key} in ${v.path}:${v.line}` : `the default of ${key}`,
+  });
   return v ? { value, from: v } : { value };
 }
 

@@ -1,6 +1,8 @@
 import type { Dispatcher } from 'undici';
 import type { Context } from '../context.js';
-import { OsmetaError, operationalError } from '../errors.js';
+import { OsmetaError, operationalError, usageError } from '../errors.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, MAX_TIMEOUT_SECONDS } from '../limits.js';
+import { formatBytes } from '../safe-file.js';
 import { fsReason } from '../util/fs-reason.js';
 import { REDACTED, SECRET_HEADERS } from '../util/redact.js';
 import { proxyFor } from './proxy.js';
@@ -9,6 +11,12 @@ import { Agent, loadProxyAgent, request } from './undici.js';
 // The one HTTP layer: undici with connect and total timeouts, keep-alive, the proxy variables
 // as requests reads them, request ids, and a --debug line per exchange with secrets redacted.
 // Raw network errors become OsmetaErrors here and nowhere else.
+//
+// Bounded: a response body larger than maxResponseBytes (DEFAULT_MAX_RESPONSE_BYTES, 64 MiB, unless
+// the client or the request raises it; the CLI flag is --max-response-size) is refused with
+// ResponseTooLargeError (RESPONSE_TOO_LARGE, exit 1) before it is held in memory: request() stops
+// reading at the limit (or at once when Content-Length says so). requestStream() hands the body
+// out chunk by chunk under the same limit, for `get -o` to stream into writeStreamAtomic().
 
 export interface TlsOptions {
   cacert?: string;
@@ -27,6 +35,8 @@ export interface HttpRequest {
   socketPath?: string;
   /** how the server is named in errors: "Keystone", "nova's metadata API" */
   service: string;
+  /** this request's body limit, instead of the client's */
+  maxResponseBytes?: number;
 }
 
 export interface HttpResponse {
@@ -74,8 +84,31 @@ export class TransportError extends OsmetaError {
 }
 
 export interface HttpClientOptions {
-  /** seconds, for connecting and for the whole exchange */
+  /** seconds, for connecting and for the whole exchange; at most MAX_TIMEOUT_SECONDS */
   timeout: number;
+  /** the largest response body read (DEFAULT_MAX_RESPONSE_BYTES unless given) */
+  maxResponseBytes?: number;
+}
+
+/** A response whose body has not been read: iterate body (bounded) or call discard(). */
+export interface HttpStreamResponse extends Omit<HttpResponse, 'body'> {
+  body: AsyncIterable<Buffer>;
+  discard(): void;
+}
+
+export class ResponseTooLargeError extends OsmetaError {
+  readonly maxBytes: number;
+  constructor(service: string, where: string, maxBytes: number) {
+    super(
+      'RESPONSE_TOO_LARGE',
+      1,
+      `${service} at ${where}: the response is larger than ${formatBytes(maxBytes)}`,
+      {
+        hint: `osmeta reads at most ${formatBytes(maxBytes)} of a response: raise the limit with --max-response-size if this one is expected`,
+      },
+    );
+    this.maxBytes = maxBytes;
+  }
 }
 
 export class HttpClient {
@@ -83,19 +116,67 @@ export class HttpClient {
   private readonly ctx: Context;
   private readonly timeoutMs: number;
 
+  private readonly maxResponseBytes: number;
+
   constructor(ctx: Context, o: HttpClientOptions) {
     this.ctx = ctx;
-    this.timeoutMs = Math.round(o.timeout * 1000);
+    // above Node's timer limit a timeout fires at once (TimeoutOverflowWarning): refuse it here too
+    if (!(o.timeout > 0) || o.timeout > MAX_TIMEOUT_SECONDS) {
+      throw usageError(
+        'INVALID_OPTION',
+        `the timeout must be more than 0 and at most ${MAX_TIMEOUT_SECONDS} seconds`,
+      );
+    }
+    this.timeoutMs = Math.max(1, Math.round(o.timeout * 1000));
+    this.maxResponseBytes = o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   }
 
+  /** The whole exchange, the body read into memory (at most the size limit). */
   async request(r: HttpRequest): Promise<HttpResponse> {
+    const started = this.ctx.clock();
+    const head = await this.send(r);
+    let body: Buffer;
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of head.body) chunks.push(chunk);
+      body = Buffer.concat(chunks);
+    } catch (err) {
+      head.discard();
+      throw err;
+    }
+    const { discard: _d, body: _b, ...rest } = head;
+    // the whole exchange, body included, as callers that subtract server time expect
+    return { ...rest, body, durationMs: this.ctx.clock() - started };
+  }
+
+  /** The status and headers; the body is read by iterating it, bounded by the size limit. */
+  async requestStream(r: HttpRequest): Promise<HttpStreamResponse> {
+    return this.send(r);
+  }
+
+  private async send(r: HttpRequest): Promise<HttpStreamResponse> {
     const method = r.method ?? 'GET';
     const started = this.ctx.clock();
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = AbortSignal.any([this.ctx.signal, timeout]);
+    const max = r.maxResponseBytes ?? this.maxResponseBytes;
     let res: Dispatcher.ResponseData;
-    let body: Buffer;
     const dispatcher = await this.dispatcherFor(r);
+    const fail = (err: unknown): never => {
+      const ms = this.ctx.clock() - started;
+      if (this.ctx.signal.aborted) throw err;
+      if (err instanceof ResponseTooLargeError) {
+        this.ctx.debug(
+          `http ${method} ${describeTarget(r)} → larger than ${formatBytes(max)} after ${fmtMs(ms)}`,
+        );
+        throw err;
+      }
+      const e = translate(err, r, timeout.aborted, this.timeoutMs);
+      this.ctx.debug(
+        `http ${method} ${describeTarget(r)} → ${e.failure} after ${fmtMs(ms)}${headerNote(r.headers)}`,
+      );
+      throw e;
+    };
     try {
       const url = new URL(r.url);
       res = await request(dispatcher, {
@@ -106,15 +187,8 @@ export class HttpClient {
         ...(r.body === undefined ? {} : { body: r.body }),
         signal,
       });
-      body = Buffer.from(await res.body.arrayBuffer());
     } catch (err) {
-      const ms = this.ctx.clock() - started;
-      if (this.ctx.signal.aborted) throw err;
-      const e = translate(err, r, timeout.aborted, this.timeoutMs);
-      this.ctx.debug(
-        `http ${method} ${describeTarget(r)} → ${e.failure} after ${fmtMs(ms)}${headerNote(r.headers)}`,
-      );
-      throw e;
+      return fail(err);
     }
     const durationMs = this.ctx.clock() - started;
     const headers = flattenHeaders(res.headers);
@@ -123,12 +197,35 @@ export class HttpClient {
       `http ${method} ${describeTarget(r)} → ${res.statusCode} in ${fmtMs(durationMs)}` +
         `${requestId ? ` (${requestId})` : ''}${headerNote(r.headers)}`,
     );
+    const where = r.socketPath === undefined ? new URL(r.url).host : r.socketPath;
+    const tooLarge = () => new ResponseTooLargeError(r.service, where, max);
+    const raw = res.body;
+    const discard = () => {
+      raw.destroy();
+    };
+    const declared = Number(headers['content-length']);
+    async function* bounded(): AsyncGenerator<Buffer> {
+      let total = 0;
+      try {
+        if (Number.isFinite(declared) && declared > max) throw tooLarge();
+        for await (const chunk of raw) {
+          const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+          total += buf.length;
+          if (total > max) throw tooLarge();
+          yield buf;
+        }
+      } catch (err) {
+        discard();
+        fail(err);
+      }
+    }
     return {
       url: r.url,
       status: res.statusCode,
       headers,
-      body,
+      body: bounded(),
       durationMs,
+      discard,
       ...(requestId === undefined ? {} : { requestId }),
     };
   }

@@ -90,12 +90,26 @@ export interface ListServersOptions {
   pageSize?: number;
 }
 
-/** GET /servers/detail, following servers_links until done or limit servers are in. */
+/** listServers follows at most this many pages (1000 servers each by default): then an error, never a silent cut */
+export const MAX_SERVER_PAGES = 1000;
+
+const pagingError = (why: string) =>
+  operationalError('PAGING_LOOP', `nova's server list does not end: ${why}`, {
+    hint: 'nova (or a proxy in front of it) keeps answering with a next link; narrow the query (a name, --limit) or check nova-api',
+  });
+
+/**
+ * GET /servers/detail, following servers_links until done or limit servers are in. A page that
+ * repeats a marker or brings no server not already listed is an error (a looping server would
+ * otherwise be followed forever), and so is a list longer than MAX_SERVER_PAGES pages.
+ */
 export async function listServers(session: Session, o: ListServersOptions = {}): Promise<Server[]> {
   const out: Server[] = [];
+  const seen = new Set<string>();
+  const markers = new Set<string>();
   let marker: string | undefined;
   const pageSize = o.pageSize ?? (o.limit !== undefined ? Math.min(o.limit, 1000) : 1000);
-  for (let page = 0; page < 10_000; page++) {
+  for (let page = 1; page <= MAX_SERVER_PAGES; page++) {
     const query: Record<string, string | undefined> = {
       ...(o.allProjects ? { all_tenants: '1' } : {}),
       ...(o.projectId ? { project_id: o.projectId } : {}),
@@ -107,17 +121,27 @@ export async function listServers(session: Session, o: ListServersOptions = {}):
       servers?: unknown[];
       servers_links?: { rel?: string; href?: string }[];
     };
-    const servers = (doc.servers ?? []).map(parseServer).filter((s): s is Server => s !== undefined);
-    for (const s of servers) {
+    const servers = (Array.isArray(doc.servers) ? doc.servers : [])
+      .map(parseServer)
+      .filter((s): s is Server => s !== undefined);
+    const fresh = servers.filter((s) => !seen.has(s.id));
+    if (servers.length > 0 && fresh.length === 0)
+      throw pagingError(`page ${page} brought no server that was not already listed`);
+    for (const s of fresh) {
+      seen.add(s.id);
       out.push(s);
       if (o.limit !== undefined && out.length >= o.limit) return out;
     }
-    const next = doc.servers_links?.find((l) => l.rel === 'next');
+    const next = Array.isArray(doc.servers_links)
+      ? doc.servers_links.find((l) => l?.rel === 'next')
+      : undefined;
     const last = servers[servers.length - 1];
-    if (!next || !last || servers.length === 0) return out;
+    if (!next || !last) return out;
+    if (markers.has(last.id)) throw pagingError(`page ${page} ends with the marker of an earlier page`);
+    markers.add(last.id);
     marker = last.id;
   }
-  return out;
+  throw pagingError(`more than ${MAX_SERVER_PAGES} pages`);
 }
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

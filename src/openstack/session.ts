@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import { credentialsError, operationalError } from '../errors.js';
+import { promptSecret } from '../secrets.js';
 import {
   apiErrorMessage,
   authenticate,
@@ -193,9 +194,7 @@ export async function withSecret(ctx: Context, cloud: ResolvedCloud): Promise<Re
           : 'set OS_APPLICATION_CREDENTIAL_SECRET or application_credential_secret in secure.yaml',
     });
   }
-  const value = await ctx.prompt(`${what} for ${describeIdentity(cloud)} (cloud '${cloud.name}'): `, {
-    silent: true,
-  });
+  const value = await promptSecret(ctx, `${what} for ${describeIdentity(cloud)} (cloud '${cloud.name}'): `);
   const auth =
     cloud.authType === 'password' ? { ...a, password: value } : { ...a, applicationCredentialSecret: value };
   return { ...cloud, auth };
@@ -206,15 +205,17 @@ export async function createSession(ctx: Context, o: SessionOptions): Promise<Se
   const cloud = o.cloud ?? (await loadCloud(ctx, o.flags));
   const http = o.http ?? new HttpClient(ctx, { timeout: o.timeout });
   const useCache = o.flags.tokenCache !== false;
-  const key = useCache ? cacheKey(cloud) : undefined;
+  requireAuthUrl(cloud);
+  // the credential is part of the cache key (keystoneauth's get_cache_id_elements): a password to
+  // be prompted for is asked before the cache is consulted, so a wrong one is never masked
+  const withCredential = await withSecret(ctx, cloud);
+  const key = useCache ? await cacheKey(ctx, withCredential) : undefined;
+  if (!useCache) ctx.debug('token cache: off (--no-token-cache)');
   if (key) {
     const cached = await readCachedToken(ctx, key);
-    if (cached) return new Session(ctx, cloud, http, cached, true, key);
-  } else {
-    ctx.debug('token cache: off (--no-token-cache)');
+    if (cached) return new Session(ctx, withCredential, http, cached, true, key);
   }
-  requireAuthUrl(cloud);
-  const token = await authenticate(http, await withSecret(ctx, cloud));
+  const token = await authenticate(http, withCredential);
   if (key) await writeCachedToken(ctx, key, token);
-  return new Session(ctx, cloud, http, token, false, key);
+  return new Session(ctx, withCredential, http, token, false, key);
 }

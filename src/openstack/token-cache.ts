@@ -1,16 +1,27 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Context } from '../context.js';
+import { isOsmetaError } from '../errors.js';
+import { ensurePrivateDir, lstatProblem, readTrustedFile, writeFileAtomic } from '../safe-file.js';
 import { type KeystoneToken, scopeOf, tokenUrl } from './auth.js';
 import { parseCatalog } from './catalog.js';
 import type { ResolvedCloud } from './config.js';
 
-// Keystone tokens cached per (auth options, scope) under $XDG_CACHE_HOME/osmeta: dir 0700, files
-// 0600, written to a temp file and renamed so a concurrent reader sees the old file or the new one.
-// The key holds no password or secret (the file name is a hash; the file holds the token, its
-// expiry and the catalog). keystoneauth re-authenticates 120 s before expiry; so does osmeta.
+// Keystone tokens cached per (auth options, credential, scope) under $XDG_CACHE_HOME/osmeta.
+// Trust: the directory must be a real directory (not a symlink) owned by the effective user with
+// mode 0700, each file a regular file (opened with O_NOFOLLOW) owned by that user with no group or
+// other bits; anything else is ignored when reading (--debug says why) and refused when writing.
+// Files are written through safe-file.ts: a 0600 temporary file renamed over the old one.
+// As keystoneauth's get_cache_id_elements, the credential (password, application-credential
+// secret, token) is part of the key, as an HMAC under a random per-user key kept 0600 in the same
+// directory: a wrong or changed password misses the cache and is refused by Keystone, and neither
+// the file name nor the file (token, expiry, catalog) reveals the credential. keystoneauth
+// re-authenticates 120 s before expiry; so does osmeta.
 
 export const CACHE_FORMAT = 1;
 export const EXPIRY_MARGIN_MS = 120_000;
+export const HMAC_KEY_FILE = 'cache-key';
+/** a cached token and its catalog; a bigger file is not osmeta's */
+export const MAX_CACHE_FILE_BYTES = 8 * 1024 * 1024;
 
 export interface CachedToken extends KeystoneToken {
   createdAt: number;
@@ -25,8 +36,22 @@ export function cacheDir(ctx: Pick<Context, 'env' | 'homedir'>): string {
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
-/** What identifies a token: who, where, and which scope; secrets only as hashes of high-entropy tokens. */
-export function cacheKeyMaterial(cloud: Pick<ResolvedCloud, 'authType' | 'auth'>): Record<string, unknown> {
+/** The credential a cloud authenticates with, or undefined when it has none yet (to be prompted). */
+export function credentialOf(cloud: Pick<ResolvedCloud, 'authType' | 'auth'>): string | undefined {
+  const a = cloud.auth;
+  if (cloud.authType === 'v3applicationcredential') return a.applicationCredentialSecret;
+  if (cloud.authType === 'v3token') return a.token;
+  return a.password;
+}
+
+/**
+ * What identifies a token: who, where, which scope, and the credential as credentialMac (an HMAC
+ * of it under the per-user key), never the credential itself.
+ */
+export function cacheKeyMaterial(
+  cloud: Pick<ResolvedCloud, 'authType' | 'auth'>,
+  credentialMac: string | null = null,
+): Record<string, unknown> {
   const a = cloud.auth;
   const user = a.userId
     ? { id: a.userId }
@@ -42,15 +67,67 @@ export function cacheKeyMaterial(cloud: Pick<ResolvedCloud, 'authType' | 'auth'>
   } else {
     m.user = cloud.authType === 'password' ? user : null;
     m.scope = scopeOf(a) ?? null;
-    // a token is random enough that its hash reveals nothing; different tokens are different identities
-    if (cloud.authType === 'v3token' && a.token) m.token = sha256(a.token);
   }
+  m.secret = credentialMac;
   return m;
 }
 
-export function cacheKey(cloud: Pick<ResolvedCloud, 'authType' | 'auth'>): string {
-  return sha256(JSON.stringify(cacheKeyMaterial(cloud)));
+/** HMAC-SHA256 of the credential under key: the same credential always maps to the same value. */
+export function credentialMac(key: Buffer, cloud: Pick<ResolvedCloud, 'authType' | 'auth'>): string | null {
+  const secret = credentialOf(cloud);
+  if (secret === undefined) return null;
+  return createHmac('sha256', key).update(`${cloud.authType}\0${secret}`, 'utf8').digest('hex');
 }
+
+/**
+ * The cache key of a cloud whose credential is known, or undefined when the cache cannot be used
+ * safely (no private directory, no usable HMAC key; --debug says why).
+ */
+export async function cacheKey(
+  ctx: Context,
+  cloud: Pick<ResolvedCloud, 'authType' | 'auth'>,
+): Promise<string | undefined> {
+  const key = await hmacKey(ctx);
+  if (!key) return undefined;
+  return sha256(JSON.stringify(cacheKeyMaterial(cloud, credentialMac(key, cloud))));
+}
+
+/** The per-user HMAC key: read when it is trusted, created (32 random bytes, 0600) when missing. */
+async function hmacKey(ctx: Context): Promise<Buffer | undefined> {
+  const dir = cacheDir(ctx);
+  const file = `${dir}/${HMAC_KEY_FILE}`;
+  const dirProblem = await lstatProblem(ctx.fs, dir, ctx.uid, 'directory');
+  if (dirProblem === undefined) {
+    const r = await readTrustedFile(ctx.fs, file, ctx.uid, 1024);
+    if ('text' in r) {
+      const key = Buffer.from(r.text.trim(), 'hex');
+      if (key.length >= 32) return key;
+      ctx.debug(`token cache: off: ignoring ${file} (not a key)`);
+      return undefined;
+    }
+    if (r.code !== 'ENOENT') {
+      ctx.debug(`token cache: off: ignoring ${file} (${r.problem})`);
+      return undefined;
+    }
+  } else if (dirProblem !== 'missing') {
+    ctx.debug(`token cache: off: ignoring ${dir} (${dirProblem})`);
+    return undefined;
+  }
+  const key = randomBytes(32);
+  try {
+    await ensurePrivateDir(ctx.fs, dir, ctx.uid);
+    await writeFileAtomic(ctx.fs, file, `${key.toString('hex')}\n`);
+  } catch (err) {
+    ctx.debug(`token cache: off: cannot create ${file}: ${describe(err)}`);
+    return undefined;
+  }
+  return key;
+}
+
+const describe = (err: unknown) =>
+  isOsmetaError(err)
+    ? err.message
+    : ((err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err)));
 
 export function cacheFile(ctx: Pick<Context, 'env' | 'homedir'>, key: string): string {
   return `${cacheDir(ctx)}/token-${key}.json`;
@@ -83,23 +160,23 @@ function parseEntry(text: string): CachedToken | string {
 
 /** A cached token still good for more than the margin, or undefined (--debug says why). */
 export async function readCachedToken(ctx: Context, key: string): Promise<CachedToken | undefined> {
+  const dir = cacheDir(ctx);
   const file = cacheFile(ctx, key);
-  let text: string;
-  try {
-    const st = await ctx.fs.stat(file);
-    if ((st.mode & 0o077) !== 0) {
-      ctx.debug(`token cache: ignoring ${file}: mode ${(st.mode & 0o777).toString(8)} is open to others`);
-      return undefined;
-    }
-    text = await ctx.fs.readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    ctx.debug(
-      `token cache: ${code === 'ENOENT' ? 'miss' : `ignoring unreadable ${file} (${code ?? String(err)})`}`,
-    );
+  const dirProblem = await lstatProblem(ctx.fs, dir, ctx.uid, 'directory');
+  if (dirProblem === 'missing') {
+    ctx.debug('token cache: miss');
     return undefined;
   }
-  const entry = parseEntry(text);
+  if (dirProblem !== undefined) {
+    ctx.debug(`token cache: ignoring ${dir}: ${dirProblem}`);
+    return undefined;
+  }
+  const r = await readTrustedFile(ctx.fs, file, ctx.uid, MAX_CACHE_FILE_BYTES);
+  if (!('text' in r)) {
+    ctx.debug(r.code === 'ENOENT' ? 'token cache: miss' : `token cache: ignoring ${file}: ${r.problem}`);
+    return undefined;
+  }
+  const entry = parseEntry(r.text);
   if (typeof entry === 'string') {
     ctx.debug(`token cache: ignoring corrupt ${file} (${entry})`);
     return undefined;
@@ -113,22 +190,17 @@ export async function readCachedToken(ctx: Context, key: string): Promise<Cached
   return entry;
 }
 
-/** Writes atomically; a failure only costs the next run a new token. */
+/** Writes atomically into the private directory; a failure only costs the next run a new token. */
 export async function writeCachedToken(ctx: Context, key: string, token: KeystoneToken): Promise<void> {
   const dir = cacheDir(ctx);
   const file = cacheFile(ctx, key);
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   const entry = { format: CACHE_FORMAT, createdAt: ctx.now(), ...token };
   try {
-    await ctx.fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    const st = await ctx.fs.stat(dir);
-    if ((st.mode & 0o077) !== 0) await ctx.fs.chmod(dir, 0o700);
-    await ctx.fs.writeFile(tmp, `${JSON.stringify(entry)}\n`, { mode: 0o600, flag: 'wx' });
-    await ctx.fs.rename(tmp, file);
+    await ensurePrivateDir(ctx.fs, dir, ctx.uid);
+    await writeFileAtomic(ctx.fs, file, `${JSON.stringify(entry)}\n`);
     ctx.debug(`token cache: stored ${file}`);
   } catch (err) {
-    await ctx.fs.unlink(tmp).catch(() => {});
-    ctx.debug(`token cache: cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    ctx.debug(`token cache: cannot write ${file}: ${describe(err)}`);
   }
 }
 

@@ -78,7 +78,8 @@ export function createTestContext(o: TestContextOptions = {}): TestContext {
     env,
     cwd: o.cwd ?? '/nonexistent-cwd',
     homedir: o.homedir ?? '/nonexistent-home',
-    uid: o.uid ?? 1000,
+    // the real effective uid: the token cache trusts only files owned by it
+    uid: o.uid ?? process.geteuid?.() ?? 1000,
     fs: o.fs ?? fsp,
     exec:
       o.exec ??
@@ -118,4 +119,17 @@ export async function runCli(argv: string[], o: TestContextOptions = {}): Promis
   const t = createTestContext(o);
   const code = await dispatch(argv, t.ctx);
   return { code, stdout: t.stdout(), stderr: t.stderr(), ctx: t.ctx };
+}
+
+/** The effective uid of the test process (the token cache and safe-file trust only files it owns). */
+export const EUID: number = process.geteuid?.() ?? 1000;
+
+/** The environment a spawned osmeta gets in tests: only PATH. */
+export function spawnEnv(): Record<string, string> {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+}
+
+/** The node binary running the tests, to spawn osmeta with. */
+export function nodeBin(): string {
+  return process.execPath;
 }

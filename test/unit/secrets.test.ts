@@ -29,6 +29,21 @@ describe('--secret-file', () => {
     expect(r.stderr).toBe('');
   });
 
+  it('refuses a secret file larger than 64 KiB (exit 4) without reading it whole', async () => {
+    const p = await file('huge-secret', 'x'.repeat(64 * 1024 + 1));
+    const r = await runCli(['sign', '--secret-file', p, ID]);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(new RegExp(`^error: secret file ${p} is larger than 64 KiB\\n`));
+  });
+
+  it('refuses more than 64 KiB on standard input (exit 2)', async () => {
+    const r = await runCli(['sign', '--secret-stdin', ID], { stdin: 'x'.repeat(64 * 1024 + 1) });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: standard input holds more than 65536 bytes: not a shared secret\n/);
+  });
+
   it('keeps surrounding spaces', async () => {
     const p = await file('spaces', ' abc \n');
     const r = await runCli(['sign', '--secret-file', p, ID]);
@@ -94,11 +109,67 @@ describe('--secret-from-config', () => {
     expect(r.stdout).toBe(sig('a$b'));
   });
 
-  it('refuses a $reference oslo.config cannot resolve (exit 4)', async () => {
-    const p = await file('badref.ini', '[DEFAULT]\nmetadata_proxy_shared_secret = a$nothing\n');
+  it('refuses a $reference oslo.config cannot resolve (exit 4), naming the option and the file, never the value', async () => {
+    const p = await file('badref.ini', '[DEFAULT]\nmetadata_proxy_shared_secret = Kx9$SharedXYZ\n');
+    for (const json of [false, true]) {
+      const r = await runCli(['sign', '--secret-from-config', p, ...(json ? ['--json'] : []), ID]);
+      expect(r.code).toBe(4);
+      const all = r.stdout + r.stderr;
+      expect(all).not.toMatch(/Kx9|SharedXYZ|Shared|XYZ/);
+      const message = `metadata_proxy_shared_secret in ${p}:2 cannot be read: it refers to an option oslo.config cannot substitute (the service fails to read it)`;
+      if (json)
+        expect(JSON.parse(r.stdout).error).toMatchObject({
+          code: 'CONFIG_SUBSTITUTION',
+          exitCode: 4,
+          message,
+        });
+      else
+        expect(r.stderr).toBe(
+          `error: ${message}\nhint: a $ in an oslo.config value starts a reference: write a literal $ as $$\n`,
+        );
+    }
+  });
+
+  it.each([
+    ['a loop', 'metadata_proxy_shared_secret = x$a\na = $b\nb = $a\n'],
+    ['a self-reference', 'metadata_proxy_shared_secret = x$metadata_proxy_shared_secret\n'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: oslo.config's own ${name} syntax
+    ['a braced self-reference', 'metadata_proxy_shared_secret = ${metadata_proxy_shared_secret}y\n'],
+  ])('refuses %s as oslo.config does, never signing the literal text (exit 4)', async (_n, body) => {
+    const p = await file('loop.ini', `[DEFAULT]\n${body}`);
     const r = await runCli(['sign', '--secret-from-config', p, ID]);
     expect(r.code).toBe(4);
-    expect(r.stderr).toContain('refers to $nothing, which oslo.config cannot substitute');
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^error: metadata_proxy_shared_secret in ${p}:2 cannot be read: its \\$-substitution refers back to itself`,
+      ),
+    );
+  });
+
+  it('refuses an expansion that doubles at every level instead of growing without bound', async () => {
+    const levels = Array.from({ length: 30 }, (_v, i) => `l${i} = $l${i + 1}$l${i + 1}`).join('\n');
+    const p = await file(
+      'bomb.ini',
+      `[DEFAULT]\nmetadata_proxy_shared_secret = $l0\n${levels}\nl30 = xxxxxxxxxxxxxxxx\n`,
+    );
+    const started = performance.now();
+    const r = await runCli(['sign', '--secret-from-config', p, ID]);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/cannot be read: its \$-substitution grows beyond 65536 characters/);
+  });
+
+  it('refuses a config file larger than 4 MiB (exit 4) without parsing it', async () => {
+    const p = await file(
+      'huge.conf',
+      `[DEFAULT]\nmetadata_proxy_shared_secret = s\n${'#'.repeat(4 * 1024 * 1024)}\n`,
+    );
+    const r = await runCli(['sign', '--secret-from-config', p, ID]);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(new RegExp(`^error: config file ${p} is larger than 4 MiB\\n`));
   });
 
   it('is repeatable, not variadic, and the later file wins; disagreement names files, never values', async () => {

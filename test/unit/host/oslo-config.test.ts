@@ -91,3 +91,68 @@ describe('substituteOslo', () => {
   });
   it('reads $$ as a literal dollar', () => expect(substituteOslo('a$$b', [f], 'DEFAULT')).toBe('a$b'));
 });
+
+// Each case checked against Debian 12's python3-oslo.config 9.0 (cfg.ConfigOpts with StrOpts).
+describe('substituteOslo: where oslo.config fails, osmeta fails', () => {
+  const ini = (body: string) => [parseOsloIni(`[DEFAULT]\n${body}\n`, '/etc/x.conf')];
+  const sub = (body: string, v: string, strict = false) =>
+    substituteOslo(v, ini(body), 'DEFAULT', {}, { strict, what: 'k in /etc/x.conf:2' });
+
+  it.each([
+    ['a two-option loop', 'a = $b\nb = $a', '$a'],
+    ['a self-reference', 'a = x$a', '$a'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: oslo.config's own ${name} syntax
+    ['a braced self-reference', 'a = ${a}', '${a}'],
+    ['a three-option loop reached through a chain', 'a = $b\nb = $c\nc = $d\nd = $b', 'v$a'],
+  ])('%s throws, strict or not, naming the option and never the value', (_n, body, value) => {
+    for (const strict of [false, true]) {
+      expect(() => sub(body, value, strict)).toThrow(
+        'k in /etc/x.conf:2 cannot be read: its $-substitution refers back to itself (oslo.config fails to read it)',
+      );
+    }
+  });
+
+  it('follows a chain 13 deep, as oslo.config does', () => {
+    const body = Array.from({ length: 13 }, (_v, i) => `o${i} = $o${i + 1}`).join('\n');
+    expect(sub(`${body}\no13 = end`, '$o0')).toBe('end');
+  });
+
+  it('refuses a chain deeper than 100 (oslo.config fails at about 130)', () => {
+    const body = Array.from({ length: 150 }, (_v, i) => `o${i} = $o${i + 1}`).join('\n');
+    expect(() => sub(`${body}\no150 = end`, '$o0')).toThrow(/nested more than 100 deep/);
+  });
+
+  it('expands a repeated reference once and in linear time', () => {
+    expect(sub('b = $c$c\nc = xy', '$b$b')).toBe('xyxyxyxy');
+    const levels = Array.from({ length: 12 }, (_v, i) => `l${i} = $l${i + 1}$l${i + 1}`).join('\n');
+    expect(sub(`${levels}\nl12 = x`, '$l0')).toHaveLength(4096);
+  });
+
+  it('refuses an expansion over 64 Ki characters', () => {
+    const levels = Array.from({ length: 40 }, (_v, i) => `l${i} = $l${i + 1}$l${i + 1}`).join('\n');
+    expect(() => sub(`${levels}\nl40 = x`, '$l0')).toThrow(
+      'k in /etc/x.conf:2 cannot be read: its $-substitution grows beyond 65536 characters',
+    );
+  });
+
+  it('reads \\$ as a literal dollar, as $$', () => {
+    expect(sub('b = 1', '\\$b x')).toBe('$b x');
+  });
+
+  it('reads $group.option from another group, expanded in that group', () => {
+    const f = [parseOsloIni('[DEFAULT]\nc = $g.k\n[g]\nk = $m\nm = gm\n')];
+    expect(substituteOslo('$g.k', f, 'DEFAULT')).toBe('gm');
+  });
+
+  it('matches names case-insensitively in the pattern, as Template does', () => {
+    expect(() => sub('', 'abc$SharedXYZ', true)).toThrow(
+      'k in /etc/x.conf:2 cannot be read: it refers to an option oslo.config cannot substitute',
+    );
+    expect(() => sub('', 'abc$SharedXYZ', true)).not.toThrow(/Shared|XYZ|abc/);
+    expect(sub('', 'abc$SharedXYZ')).toBe('abc$SharedXYZ');
+  });
+
+  it('leaves a $ that starts no name as written', () => {
+    expect(sub('', 'a$-b$ $1')).toBe('a$-b$ $1');
+  });
+});

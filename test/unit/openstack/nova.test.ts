@@ -6,6 +6,7 @@ import {
   firstFixedIPv4,
   getServer,
   listServers,
+  MAX_SERVER_PAGES,
   parseServer,
 } from '../../../src/openstack/nova.js';
 import { Session } from '../../../src/openstack/session.js';
@@ -268,5 +269,75 @@ describe('neutron ports', () => {
     const ports = await listPorts(session(agent), filter);
     expect(ports.map((p) => p.networkId)).toEqual([FX.network]);
     agent.assertNoPendingInterceptors();
+  });
+});
+
+describe('nova paging against a looping server', () => {
+  const page = (ids: string[], next = true) =>
+    serversBody(
+      ids.map((id) => ({ id, name: id })),
+      next ? 'next' : undefined,
+    );
+
+  it('stops with a clear error when nova answers the same page forever', async () => {
+    const agent = mockAgent();
+    let asked = 0;
+    agent
+      .get(FX.nova)
+      .intercept({ path: (p: string) => p.startsWith('/v2.1/servers/detail') })
+      .reply(200, () => {
+        asked++;
+        return page(['a', 'b']);
+      })
+      .persist();
+    const err = await listServers(session(agent), { pageSize: 2 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'PAGING_LOOP',
+      exitCode: 1,
+      message: "nova's server list does not end: page 2 brought no server that was not already listed",
+    });
+    expect(asked).toBe(2);
+  });
+
+  it('stops when a page ends with a marker already followed', async () => {
+    const agent = mockAgent();
+    const nova = agent.get(FX.nova);
+    nova.intercept({ path: '/v2.1/servers/detail', query: { limit: '2' } }).reply(200, page(['a', 'b']));
+    nova
+      .intercept({ path: '/v2.1/servers/detail', query: { limit: '2', marker: 'b' } })
+      .reply(200, page(['c', 'b']));
+    await expect(listServers(session(agent), { pageSize: 2 })).rejects.toMatchObject({
+      code: 'PAGING_LOOP',
+      message: "nova's server list does not end: page 2 ends with the marker of an earlier page",
+    });
+    agent.assertNoPendingInterceptors();
+  });
+
+  it('gives up after MAX_SERVER_PAGES pages of ever-new servers, with an error, not a silent cut', async () => {
+    const agent = mockAgent();
+    let n = 0;
+    agent
+      .get(FX.nova)
+      .intercept({ path: (p: string) => p.startsWith('/v2.1/servers/detail') })
+      .reply(200, () => {
+        n++;
+        return page([`s-${n}`]);
+      })
+      .persist();
+    await expect(listServers(session(agent), { pageSize: 1 })).rejects.toMatchObject({
+      code: 'PAGING_LOOP',
+      message: `nova's server list does not end: more than ${MAX_SERVER_PAGES} pages`,
+    });
+    expect(n).toBe(MAX_SERVER_PAGES);
+  });
+
+  it('drops a server listed twice across pages and goes on', async () => {
+    const agent = mockAgent();
+    const nova = agent.get(FX.nova);
+    nova.intercept({ path: '/v2.1/servers/detail', query: { limit: '2' } }).reply(200, page(['a', 'b']));
+    nova
+      .intercept({ path: '/v2.1/servers/detail', query: { limit: '2', marker: 'b' } })
+      .reply(200, page(['b', 'c'], false));
+    expect((await listServers(session(agent), { pageSize: 2 })).map((s) => s.id)).toEqual(['a', 'b', 'c']);
   });
 });

@@ -6,6 +6,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ import {
   readCachedToken,
   writeCachedToken,
 } from '../../../src/openstack/token-cache.js';
-import { createTestContext } from '../../helpers/context.js';
+import { createTestContext, EUID } from '../../helpers/context.js';
 import { cloudOf, FX, keystoneToken, mockAgent } from '../../helpers/openstack-fixtures.js';
 
 let dir = '';
@@ -30,6 +31,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+const UID = EUID;
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
 const ADMIN = cloudOf({
   authUrl: `${FX.keystone}/v3`,
@@ -47,11 +49,13 @@ function ctxWith(
     dispatcher?: ReturnType<typeof mockAgent>;
     stdinIsTTY?: boolean;
     prompt?: () => Promise<string>;
+    uid?: number;
   } = {},
 ) {
   const t = createTestContext({
     env: { XDG_CACHE_HOME: dir },
     homedir: '/nonexistent-home',
+    uid: o.uid ?? UID,
     now: () => o.now ?? NOW,
     ...(o.dispatcher ? { dispatcher: o.dispatcher } : {}),
     ...(o.stdinIsTTY ? { stdinIsTTY: true } : {}),
@@ -82,28 +86,53 @@ describe('cache location and key', () => {
     expect(cacheDir({ env: { XDG_CACHE_HOME: 'rel' }, homedir: '/h' })).toBe('/h/.cache/osmeta');
   });
 
-  it('keys by identity and scope, not by password', () => {
-    const other = cloudOf({ ...ADMIN.auth, password: 'pw-secret-2' });
-    expect(cacheKey(other)).toBe(cacheKey(ADMIN));
-    expect(cacheKey(cloudOf({ ...ADMIN.auth, projectName: 'demo' }))).not.toBe(cacheKey(ADMIN));
-    expect(cacheKey(cloudOf({ ...ADMIN.auth, username: 'demo' }))).not.toBe(cacheKey(ADMIN));
-    expect(cacheKey(cloudOf({ ...ADMIN.auth, authUrl: 'http://other/v3' }))).not.toBe(cacheKey(ADMIN));
-    expect(cacheKey(cloudOf({ ...ADMIN.auth, authUrl: `${FX.keystone}` }))).toBe(cacheKey(ADMIN));
+  it('keys by identity, scope and credential', async () => {
+    const ctx = ctxWith();
+    const k = (c: typeof ADMIN) => cacheKey(ctx, c);
+    const admin = await k(ADMIN);
+    expect(admin).toMatch(/^[0-9a-f]{64}$/);
+    expect(await k(ADMIN)).toBe(admin);
+    expect(await k(cloudOf({ ...ADMIN.auth, password: 'pw-secret-2' }))).not.toBe(admin);
+    expect(await k(cloudOf({ ...ADMIN.auth, projectName: 'demo' }))).not.toBe(admin);
+    expect(await k(cloudOf({ ...ADMIN.auth, username: 'demo' }))).not.toBe(admin);
+    expect(await k(cloudOf({ ...ADMIN.auth, authUrl: 'http://other/v3' }))).not.toBe(admin);
+    expect(await k(cloudOf({ ...ADMIN.auth, authUrl: `${FX.keystone}` }))).toBe(admin);
   });
 
-  it('holds no secret in the key or the file name', () => {
+  it('keys the credential with a per-user HMAC key kept 0600 in the cache dir', async () => {
+    const admin = await cacheKey(ctxWith(), ADMIN);
+    const keyFile = join(dir, 'osmeta', 'cache-key');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'osmeta')).mode & 0o777).toBe(0o700);
+    expect(readFileSync(keyFile, 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+    // another user's cache (another key) gives another file name for the same credential
+    const other = mkdtempSync(join(tmpdir(), 'osmeta-cache-'));
+    try {
+      const t = createTestContext({ env: { XDG_CACHE_HOME: other }, uid: UID });
+      expect(await cacheKey(t.ctx, ADMIN)).not.toBe(admin);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it('holds no secret in the key, the file name or the files', async () => {
     const tok = cloudOf({ authUrl: 'http://k/v3', token: 'gAAAA-secret-token', projectId: 'p' }, 'v3token');
     const ac = cloudOf(
       { authUrl: 'http://k/v3', applicationCredentialId: 'ac', applicationCredentialSecret: 'ac-secret' },
       'v3applicationcredential',
     );
+    const ctx = ctxWith();
     for (const c of [ADMIN, tok, ac]) {
-      const text = JSON.stringify(cacheKeyMaterial(c)) + cacheFile({ env: {}, homedir: '/h' }, cacheKey(c));
+      const key = (await cacheKey(ctx, c)) as string;
+      await writeCachedToken(ctx, key, token('t'));
+      const text = JSON.stringify(cacheKeyMaterial(c, 'mac')) + cacheFile(ctx, key);
       expect(text).not.toMatch(/pw-secret|gAAAA-secret-token|ac-secret/);
+      expect(cacheFile(ctx, key)).toMatch(/\/osmeta\/token-[0-9a-f]{64}\.json$/);
     }
-    expect(cacheFile({ env: {}, homedir: '/h' }, cacheKey(ADMIN))).toMatch(
-      /^\/h\/.cache\/osmeta\/token-[0-9a-f]{64}\.json$/,
-    );
+    for (const f of readdirSync(join(dir, 'osmeta')))
+      expect(f + readFileSync(join(dir, 'osmeta', f), 'utf8')).not.toMatch(
+        /pw-secret|gAAAA-secret|ac-secret/,
+      );
   });
 });
 
@@ -182,6 +211,91 @@ describe('reading and writing', () => {
   });
 });
 
+describe('a hostile cache directory', () => {
+  const osmetaDir = () => join(dir, 'osmeta');
+
+  it('ignores a cache file that is a symlink, even to a file the user owns, and says why', async () => {
+    mkdirSync(osmetaDir(), { mode: 0o700 });
+    const planted = join(dir, 'planted.json');
+    writeFileSync(
+      planted,
+      JSON.stringify({ format: 1, token: 'planted', expiresAt: NOW + 3600_000, authUrl: 'u' }),
+      {
+        mode: 0o600,
+      },
+    );
+    symlinkSync(planted, join(osmetaDir(), 'token-k.json'));
+    const debug: string[] = [];
+    expect(await readCachedToken(ctxWith({ debug }), 'k')).toBeUndefined();
+    expect(debug.join('\n')).toContain(
+      `token cache: ignoring ${join(osmetaDir(), 'token-k.json')}: it is a symbolic link`,
+    );
+  });
+
+  it('ignores a cache file owned by another user', async () => {
+    await writeCachedToken(ctxWith(), 'k', token('t'));
+    const debug: string[] = [];
+    expect(await readCachedToken(ctxWith({ debug, uid: UID + 4242 }), 'k')).toBeUndefined();
+    expect(debug.join('\n')).toMatch(/token cache: ignoring .*: it is owned by uid \d+, not \d+/);
+  });
+
+  it('neither follows nor chmods a cache directory that is a symlink', async () => {
+    const target = join(dir, 'elsewhere');
+    mkdirSync(target, { mode: 0o755 });
+    chmodSync(target, 0o755);
+    writeFileSync(
+      join(target, 'token-k.json'),
+      JSON.stringify({ format: 1, token: 'planted', expiresAt: NOW + 3600_000, authUrl: 'u' }),
+      { mode: 0o600 },
+    );
+    chmodSync(target, 0o700);
+    symlinkSync(target, osmetaDir());
+    const debug: string[] = [];
+    expect(await readCachedToken(ctxWith({ debug }), 'k')).toBeUndefined();
+    expect(debug.join('\n')).toContain(`token cache: ignoring ${osmetaDir()}: it is a symbolic link`);
+    chmodSync(target, 0o755);
+    await writeCachedToken(ctxWith({ debug }), 'k2', token('t'));
+    expect(statSync(target).mode & 0o777).toBe(0o755);
+    expect(readdirSync(target)).toEqual(['token-k.json']);
+    expect(debug.join('\n')).toMatch(
+      /token cache: cannot write .*refusing to write .*osmeta: it is a symbolic link/,
+    );
+    expect(await cacheKey(ctxWith({ debug }), ADMIN)).toBeUndefined();
+    expect(readdirSync(target)).toEqual(['token-k.json']);
+  });
+
+  it('ignores a cache directory owned by another user and refuses to write into it', async () => {
+    mkdirSync(osmetaDir(), { mode: 0o700 });
+    const debug: string[] = [];
+    const ctx = ctxWith({ debug, uid: UID + 4242 });
+    await writeCachedToken(ctx, 'k', token('t'));
+    expect(readdirSync(osmetaDir())).toEqual([]);
+    expect(await readCachedToken(ctx, 'k')).toBeUndefined();
+    expect(debug.join('\n')).toMatch(/cannot write .*: refusing to write .*: it is owned by uid/);
+    expect(debug.join('\n')).toMatch(/token cache: ignoring .*osmeta: it is owned by uid/);
+  });
+
+  it('replaces a symlink planted at the token file instead of writing through it', async () => {
+    mkdirSync(osmetaDir(), { mode: 0o700 });
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'precious\n', { mode: 0o644 });
+    symlinkSync(victim, join(osmetaDir(), 'token-k.json'));
+    const debug: string[] = [];
+    await writeCachedToken(ctxWith({ debug }), 'k', token('t'));
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    expect(statSync(victim).mode & 0o777).toBe(0o644);
+    expect(debug.join('\n')).toMatch(/refusing to write .*token-k\.json: it is a symbolic link/);
+  });
+
+  it('leaves no loose mode behind: an existing 0644 token file is replaced by a 0600 one', async () => {
+    mkdirSync(osmetaDir(), { mode: 0o700 });
+    writeFileSync(join(osmetaDir(), 'token-k.json'), '{}', { mode: 0o644 });
+    chmodSync(join(osmetaDir(), 'token-k.json'), 0o644);
+    await writeCachedToken(ctxWith(), 'k', token('t'));
+    expect(statSync(join(osmetaDir(), 'token-k.json')).mode & 0o777).toBe(0o600);
+  });
+});
+
 describe('sessions', () => {
   const AUTH = { path: '/v3/auth/tokens', method: 'POST' as const };
 
@@ -210,7 +324,7 @@ describe('sessions', () => {
   });
 
   it('re-authenticates once and retries when the cached token is refused', async () => {
-    await writeCachedToken(ctxWith(), cacheKey(ADMIN), token('tok-old'));
+    await writeCachedToken(ctxWith(), (await cacheKey(ctxWith(), ADMIN)) as string, token('tok-old'));
     const agent = mockAgent();
     const nova = agent.get(FX.nova);
     nova
@@ -231,7 +345,9 @@ describe('sessions', () => {
     expect(res.status).toBe(200);
     agent.assertNoPendingInterceptors();
     expect(debug.join('\n')).toContain('token cache: the cached token was refused; authenticating again');
-    expect((await readCachedToken(ctxWith(), cacheKey(ADMIN)))?.token).toBe('tok-new');
+    expect((await readCachedToken(ctxWith(), (await cacheKey(ctxWith(), ADMIN)) as string))?.token).toBe(
+      'tok-new',
+    );
   });
 
   it('does not retry a fresh token twice: a second 401 is exit 4', async () => {
@@ -250,8 +366,36 @@ describe('sessions', () => {
     await expect(s.getJson('compute', { path: '/servers/x' }, 'looking up x')).rejects.toBeDefined();
   });
 
+  it('exits 4 for a wrong password even with a token cached for the identity', async () => {
+    const agent = mockAgent();
+    agent
+      .get(FX.keystone)
+      .intercept(AUTH)
+      .reply(keystoneToken('tok-A', new Date(NOW + 3600_000)));
+    await createSession(ctxWith({ dispatcher: agent }), { timeout: 5, flags: {}, cloud: ADMIN });
+    agent
+      .get(FX.keystone)
+      .intercept({
+        ...AUTH,
+        body: (b: string) => JSON.parse(b).auth.identity.password.user.password === 'wrong',
+      })
+      .reply(401, { error: { code: 401, message: 'The request you have made requires authentication.' } });
+    const wrong = cloudOf({ ...ADMIN.auth, password: 'wrong' });
+    await expect(
+      createSession(ctxWith({ dispatcher: agent }), { timeout: 5, flags: {}, cloud: wrong }),
+    ).rejects.toMatchObject({ exitCode: 4 });
+    agent.assertNoPendingInterceptors();
+    // the right password still finds its token
+    const again = await createSession(ctxWith({ dispatcher: agent }), {
+      timeout: 5,
+      flags: {},
+      cloud: ADMIN,
+    });
+    expect(again.fromCache).toBe(true);
+  });
+
   it('neither reads nor writes the cache with --no-token-cache', async () => {
-    await writeCachedToken(ctxWith(), cacheKey(ADMIN), token('tok-cached'));
+    await writeCachedToken(ctxWith(), (await cacheKey(ctxWith(), ADMIN)) as string, token('tok-cached'));
     const agent = mockAgent();
     agent
       .get(FX.keystone)
@@ -263,7 +407,9 @@ describe('sessions', () => {
       cloud: ADMIN,
     });
     expect(s.token.token).toBe('tok-fresh');
-    expect((await readCachedToken(ctxWith(), cacheKey(ADMIN)))?.token).toBe('tok-cached');
+    expect((await readCachedToken(ctxWith(), (await cacheKey(ctxWith(), ADMIN)) as string))?.token).toBe(
+      'tok-cached',
+    );
   });
 
   it('asks for a missing password on a terminal, without echo', async () => {
