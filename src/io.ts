@@ -120,9 +120,7 @@ export class IO {
    */
   out(text: string): void {
     const t = this.secrets.scrub(text);
-    this.stdout.write(
-      this.stdoutIsTTY ? escapeTerminal(t, { multiline: true, keepSgr: this.colorStdout }) : t,
-    );
+    this.stdout.write(this.stdoutIsTTY ? this.escaped(t, this.colorStdout) : t);
   }
 
   /** Text on stderr: secrets scrubbed and control characters made visible, terminal or not. */
@@ -134,9 +132,12 @@ export class IO {
     }
     // a progress line rewrites itself with a leading CR (smoke's bar)
     const cr = t.startsWith('\r') ? '\r' : '';
-    this.stderr.write(
-      cr + escapeTerminal(t.slice(cr.length), { multiline: true, keepSgr: this.colorStderr }),
-    );
+    this.stderr.write(cr + this.escaped(t.slice(cr.length), this.colorStderr));
+  }
+
+  // scrubbed again: escaping could complete a secret that holds "^[" or the like
+  private escaped(text: string, keepSgr: boolean): string {
+    return this.secrets.scrub(escapeTerminal(text, { multiline: true, keepSgr }));
   }
 
   /** Bytes exactly as given, for an answer the user asked for raw (a pipe, --raw). */

@@ -83,23 +83,7 @@ export function echoForms(value: string): string[] {
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 // the authority of a URL ends at one of these (WHATWG: the last @ before it ends the user info)
-const AUTHORITY_END = new Set([
-  '/',
-  '?',
-  '#',
-  '\\',
-  '"',
-  "'",
-  '`',
-  '<',
-  '>',
-  ' ',
-  '\t',
-  '\n',
-  '\r',
-  '\f',
-  '\v',
-]);
+const AUTHORITY_END = new Set(['/', '?', '#', '\\', '"', '`', '<', '>', ' ', '\t', '\n', '\r', '\f', '\v']);
 const SCHEME_CHAR = /[A-Za-z0-9+.-]/;
 
 /** Replaces the user info of every URL in text: http://user:pass@host → http://***@host. */
@@ -197,9 +181,15 @@ export class SecretRegistry {
 
   /** Text with URL user info and every registered secret replaced by REDACTION. */
   scrub(text: string): string {
-    const redacted = redactUserInfo(text);
+    let out = redactUserInfo(text);
     const p = this.regex();
-    return p === undefined ? redacted : redacted.replace(p, REDACTION);
+    if (p === undefined) return out;
+    // again while a replacement made a new occurrence (a secret with * in it): each pass shortens the text
+    for (;;) {
+      const next = out.replace(p, REDACTION);
+      if (next === out) return out;
+      out = next;
+    }
   }
 
   /** A copy of a JSON-able value with every string (keys too) scrubbed. */

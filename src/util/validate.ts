@@ -18,8 +18,12 @@ export const PATH_MAX = 2048;
 
 /** A value quoted back to the user: URL user info redacted, control characters visible, cut to SHOWN_MAX. */
 export function shown(value: string): string {
-  const cut = value.length > SHOWN_MAX ? `${value.slice(0, SHOWN_MAX)}…` : value;
-  return `'${escapeTerminal(redactUserInfo(cut))}'`;
+  // redacted before the cut: a cut inside the user info would leave no @ to find
+  const v = redactUserInfo(value);
+  const cut = v.length > SHOWN_MAX ? `${v.slice(0, SHOWN_MAX)}…` : v;
+  const visible = escapeTerminal(cut);
+  // control characters take up to 8 columns each once visible
+  return `'${visible.length > 2 * SHOWN_MAX ? `${visible.slice(0, 2 * SHOWN_MAX)}…` : visible}'`;
 }
 
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;

@@ -52,6 +52,11 @@ describe('option parsers: usage errors (exit 2) naming the option', () => {
     expect(parseIpAddress()('10.90.0.10')).toBe('10.90.0.10');
   });
 
+  it('redacts user info before cutting a long URL', () => {
+    const e = failure(() => parseBaseUrl('--metadata-url')(`http://u:${'p'.repeat(100)}@h/`));
+    expect(e.message).toMatch(/^--metadata-url 'http:\/\/\*\*\*@h\/' has user info/);
+  });
+
   it('cuts a huge value in the message', () => {
     const e = failure(() => parseNetworkId()('x'.repeat(100_000)));
     expect(e.message.length).toBeLessThan(200);
