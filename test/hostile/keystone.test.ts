@@ -65,6 +65,39 @@ describe('a Keystone that echoes the password', () => {
   });
 });
 
+describe('a Keystone that echoes any credential it was sent', () => {
+  const APP_SECRET = 'app-cred-s3cret-value';
+  const OS_TOKEN = 'gAAAAA-os-token-from-env-42';
+  it.each([
+    ['a password', {}, PASSWORD],
+    [
+      'an application-credential secret',
+      {
+        OS_AUTH_TYPE: 'v3applicationcredential',
+        OS_APPLICATION_CREDENTIAL_ID: 'c0ffee',
+        OS_APPLICATION_CREDENTIAL_SECRET: APP_SECRET,
+      },
+      APP_SECRET,
+    ],
+    ['OS_TOKEN', { OS_AUTH_TYPE: 'v3token', OS_TOKEN }, OS_TOKEN],
+  ])('keeps %s out of stderr and --json, also in the request-id header', async (_what, env, secret) => {
+    const ks = await startServer((req, res) => {
+      json(res, 401, echoBody(req), {
+        'x-openstack-request-id': `req-${encodeURIComponent(req.body).slice(0, 900)}`,
+      });
+    });
+    servers.push(ks);
+    const c = hostileCloud(ks, env as Record<string, string>);
+    cleanups.push(c.cleanup);
+    for (const extra of [[], ['--json'], ['--debug']]) {
+      const r = await c.run(['get', VM, '--no-token-cache', ...extra]);
+      expect(r.code).toBe(4);
+      expect(ks.requests.at(-1)!.body).toContain(secret);
+      expect(leaked(r, [secret])).toEqual([]);
+    }
+  });
+});
+
 describe('a Keystone that puts escape sequences in its errors', () => {
   it('shows them visibly in the error, on one line', async () => {
     const c = await keystoneSaying(401, `${ESCAPES}\nforged: line `);
