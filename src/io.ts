@@ -131,7 +131,7 @@ export class IO {
       return;
     }
     // a progress line rewrites itself with a leading CR (smoke's bar)
-    const cr = t.startsWith('\r') ? '\r' : '';
+    const cr = this.stderrIsTTY && t.startsWith('\r') ? '\r' : '';
     this.stderr.write(cr + this.escaped(t.slice(cr.length), this.colorStderr));
   }
 

@@ -59,6 +59,12 @@ describe('IO: the one place text reaches stdout and stderr', () => {
     expect(t.stderr()).toBe(`\r[###] 1/2 ^M^[[2Jevil${CLEAR_LINE}`);
   });
 
+  it('allows the leading CR of a progress line only on a terminal', () => {
+    const piped = createTestIO({ stderrIsTTY: false });
+    piped.io.err('\rspoofed line\n');
+    expect(piped.stderr()).toBe('^Mspoofed line\n');
+  });
+
   it('escapes external text fully on a terminal, colours included, and leaves it for a pipe', () => {
     const tty = createTestIO({ stdoutIsTTY: true, env: { FORCE_COLOR: '1' } });
     expect(tty.io.external('\u001b[32mok\nx')).toBe('^[[32mok^Jx');

@@ -263,3 +263,38 @@ describe('the scrubber (property)', () => {
     );
   });
 });
+
+describe('IO: every text write (property)', () => {
+  const secret = fc.string({
+    unit: fc.oneof(codeUnit, fc.constantFrom('^', '[', '*', '%')),
+    minLength: MIN_SECRET_LENGTH,
+    maxLength: 30,
+  });
+
+  it('writes no known secret and, to a terminal or stderr, no control character', () => {
+    fc.assert(
+      fc.property(
+        secret,
+        fc.array(fc.oneof(piece, fc.constant('SECRET')), { maxLength: 10 }),
+        fc.boolean(),
+        (sec, parts, tty) => {
+          const t = createTestContext({ stdoutIsTTY: tty, stderrIsTTY: tty });
+          t.ctx.io.secret(sec);
+          const forms = echoForms(sec);
+          const text = parts.map((p, i) => (p === 'SECRET' ? forms[i % forms.length]! : p)).join('');
+          const start = performance.now();
+          t.ctx.io.out(text);
+          t.ctx.io.err(text);
+          expect(performance.now() - start).toBeLessThan(1_000);
+          for (const out of [t.stdout(), t.stderr()]) expect(out).not.toContain(sec);
+          // with colour on, osmeta's own SGR sequences (and only those) pass
+          const own = (s: string) => s.replace(/\u001b\[(?:0|1|2|22|31|32|33|36|39)m/g, '');
+          // …and on a terminal the leading CR of a progress line
+          expect(own(t.stderr()).replace(tty ? /^\r/ : /^$/, '')).not.toMatch(FORBIDDEN_MULTI);
+          if (tty) expect(own(t.stdout())).not.toMatch(FORBIDDEN_MULTI);
+        },
+      ),
+      RUNS,
+    );
+  });
+});
