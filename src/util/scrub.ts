@@ -122,6 +122,8 @@ export function redactUrl(url: string): string {
 export class SecretRegistry {
   private readonly values = new Set<string>();
   private pattern: RegExp | undefined;
+  /** some form holds a character of REDACTION */
+  private starry = false;
 
   /** Registers a secret's value (ignored when empty or shorter than MIN_SECRET_LENGTH). */
   add(value: string | undefined | null, _kind: SecretKind = 'other'): void {
@@ -130,6 +132,7 @@ export class SecretRegistry {
     for (const f of echoForms(value)) {
       if (!this.values.has(f)) {
         this.values.add(f);
+        if (f.includes('*')) this.starry = true;
         changed = true;
       }
     }
@@ -184,10 +187,11 @@ export class SecretRegistry {
     let out = redactUserInfo(text);
     const p = this.regex();
     if (p === undefined) return out;
-    // again while a replacement made a new occurrence (a secret with * in it): each pass shortens the text
+    // again while a replacement made a new occurrence — only a secret with * in it can be completed
+    // by one — each pass shortens the text
     for (;;) {
       const next = out.replace(p, REDACTION);
-      if (next === out) return out;
+      if (next === out || !this.starry) return next;
       out = next;
     }
   }
