@@ -22,6 +22,9 @@ const OWN_SGR = new Set(OWN_SGR_CODES.map((c) => `\u001b[${c}m`));
 // one pass: a candidate SGR sequence, CRLF, or one character that needs escaping
 const UNSAFE =
   /\u001b\[\d{1,2}m|\r\n|[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+// the same without newline and tab, which multi-line text keeps (no call per line)
+const UNSAFE_MULTILINE =
+  /\u001b\[\d{1,2}m|\r\n|[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** The visible form of one unsafe character. */
 export function visibleChar(ch: string): string {
@@ -35,13 +38,12 @@ export function visibleChar(ch: string): string {
 export function escapeTerminal(text: string, o: EscapeOptions = {}): string {
   const multiline = o.multiline === true;
   const keepSgr = o.keepSgr === true;
-  return text.replace(UNSAFE, (m) => {
+  return text.replace(multiline ? UNSAFE_MULTILINE : UNSAFE, (m) => {
     if (m.length > 2 && m.charCodeAt(0) === 0x1b) {
       // an SGR sequence: ours is kept, anything else has its ESC made visible
       return keepSgr && OWN_SGR.has(m) ? m : `^[${m.slice(1)}`;
     }
     if (m === '\r\n') return multiline ? '\n' : '^M^J';
-    if (multiline && (m === '\n' || m === '\t')) return m;
     return visibleChar(m);
   });
 }
@@ -49,9 +51,8 @@ export function escapeTerminal(text: string, o: EscapeOptions = {}): string {
 /** True when text has nothing escapeTerminal would change (multi-line rules; CRLF allowed). */
 export function isTerminalSafe(text: string, o: { multiline?: boolean } = {}): boolean {
   const multiline = o.multiline === true;
-  for (const m of text.matchAll(UNSAFE)) {
-    if (!multiline) return false;
-    if (m[0] !== '\n' && m[0] !== '\t' && m[0] !== '\r\n') return false;
+  for (const m of text.matchAll(multiline ? UNSAFE_MULTILINE : UNSAFE)) {
+    if (m[0] !== '\r\n' || !multiline) return false;
   }
   return true;
 }
