@@ -80,3 +80,7 @@ export const interruptedError = () => new OsmetaError('INTERRUPTED', ExitCode.IN
 export function throwIfInterrupted(signal: AbortSignal): void {
   if (signal.aborted) throw interruptedError();
 }
+
+/** A bad value in a configuration file: names the file and the key, never the value ("f: auth_url is not a URL"). */
+export const configError = (file: string, key: string, why: string, details?: ErrorDetails) =>
+  new OsmetaError('INVALID_CONFIG', ExitCode.OPERATIONAL, `${file}: ${key} ${why}`, details);

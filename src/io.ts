@@ -1,4 +1,6 @@
 import type { Readable } from 'node:stream';
+import { type SecretKind, SecretRegistry } from './util/scrub.js';
+import { escapeTerminal } from './util/terminal.js';
 
 /** The few methods osmeta needs of an output stream. */
 export interface Writer {
@@ -47,6 +49,8 @@ export class IO {
   private readonly env: Record<string, string | undefined>;
   private colorFlagOff = false;
   private stylesCache = new Map<boolean, Promise<Styles>>();
+  /** every secret osmeta knows of; out() and err() never write one */
+  readonly secrets: SecretRegistry;
 
   constructor(o: IOOptions) {
     this.stdout = o.stdout;
@@ -57,6 +61,18 @@ export class IO {
     this.stdinIsTTY = o.stdinIsTTY;
     this.columns = o.columns ?? 100;
     this.env = o.env;
+    this.secrets = new SecretRegistry();
+    this.secrets.addFromEnv(o.env);
+  }
+
+  /** Registers a secret osmeta loaded or derived: no later output shows it, in any form. */
+  secret(value: string | undefined | null, kind?: SecretKind): void {
+    this.secrets.add(value, kind);
+  }
+
+  /** Registers the user info of a URL osmeta was given (metadata_url, auth_url, a proxy). */
+  secretUrl(url: string | undefined | null): void {
+    this.secrets.addUrl(url);
   }
 
   /** --no-color */
@@ -98,11 +114,56 @@ export class IO {
     return p;
   }
 
+  /**
+   * Text on stdout: secrets scrubbed; on a terminal, control characters made visible (newline,
+   * tab and osmeta's own colours kept). Piped, the text is written as is.
+   */
   out(text: string): void {
-    this.stdout.write(text);
+    const t = this.secrets.scrub(text);
+    this.stdout.write(this.stdoutIsTTY ? this.escaped(t, this.colorStdout) : t);
   }
 
+  /** Text on stderr: secrets scrubbed and control characters made visible, terminal or not. */
   err(text: string): void {
-    this.stderr.write(text);
+    const t = this.secrets.scrub(text);
+    if (t === CLEAR_LINE) {
+      this.stderr.write(t);
+      return;
+    }
+    // a progress line rewrites itself with a leading CR (smoke's bar)
+    const cr = this.stderrIsTTY && t.startsWith('\r') ? '\r' : '';
+    this.stderr.write(cr + this.escaped(t.slice(cr.length), this.colorStderr));
+  }
+
+  // scrubbed again: escaping could complete a secret that holds "^[" or the like
+  private escaped(text: string, keepSgr: boolean): string {
+    return this.secrets.scrub(escapeTerminal(text, { multiline: true, keepSgr }));
+  }
+
+  /** Bytes exactly as given, for an answer the user asked for raw (a pipe, --raw). */
+  raw(bytes: Uint8Array | string): void {
+    this.stdout.write(bytes);
+  }
+
+  /**
+   * Text from outside osmeta (a server name, a header, an error body) for a view: control
+   * characters made visible — colours too — when the stream is a terminal, as is otherwise.
+   */
+  external(text: string, o: { stream?: 'stdout' | 'stderr'; multiline?: boolean } = {}): string {
+    const tty = (o.stream ?? 'stdout') === 'stdout' ? this.stdoutIsTTY : this.stderrIsTTY;
+    return tty ? escapeTerminal(text, { multiline: o.multiline === true }) : text;
+  }
+
+  /** A progress line on stderr, drawn over the previous one. */
+  progress(line: string): void {
+    this.err(`\r${line}`);
+  }
+
+  /** Erases the progress line. */
+  clearProgress(): void {
+    this.stderr.write(CLEAR_LINE);
   }
 }
+
+/** CR and "erase the line" (CSI 2 K): the end of a progress line. */
+export const CLEAR_LINE = '\r\u001b[2K';

@@ -1,4 +1,5 @@
 import type { Styles } from '../io.js';
+import { isPrintableText } from '../util/terminal.js';
 
 // What a metadata document is: JSON (meta_data.json, vendor_data*.json; network_data.json comes as
 // text/plain), text (listings, EC2 leaves, cloud-config), or bytes (gzip or MIME multipart user data).
@@ -27,14 +28,15 @@ export function isMultipart(b: Buffer): boolean {
   return /^(content-type:\s*multipart\/|mime-version:)/im.test(head);
 }
 
-/** Bytes that must not reach a terminal unasked. */
+/** Bytes that must not reach a terminal unasked: anything but printable text (user_data's rule too). */
 export function isBinaryForTerminal(b: Buffer): boolean {
-  return isGzip(b) || !isUtf8Text(b) || isMultipart(b);
+  return isGzip(b) || !isPrintableText(b) || isMultipart(b);
 }
 
 export function describeBinary(b: Buffer): string {
   if (isGzip(b)) return `gzip, ${b.length} bytes`;
   if (isMultipart(b)) return `MIME multipart, ${b.length} bytes`;
+  if (isUtf8Text(b)) return `text with control characters, ${b.length} bytes`;
   return `${b.length} bytes`;
 }
 

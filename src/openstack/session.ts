@@ -62,6 +62,7 @@ export class Session {
     this.cloud = cloud;
     this.http = http;
     this.token = token;
+    ctx.io.secret(token.token, 'token');
     this.fromCache = fromCache;
     this.key = key;
   }
@@ -134,6 +135,7 @@ export class Session {
   private async reauthenticate(): Promise<void> {
     if (this.key) await dropCachedToken(this.ctx, this.key);
     this.token = await authenticate(this.http, await withSecret(this.ctx, this.cloud));
+    this.ctx.io.secret(this.token.token, 'token');
     this.fromCache = false;
     if (this.key) await writeCachedToken(this.ctx, this.key, this.token);
   }
@@ -195,14 +197,27 @@ export async function withSecret(ctx: Context, cloud: ResolvedCloud): Promise<Re
     });
   }
   const value = await promptSecret(ctx, `${what} for ${describeIdentity(cloud)} (cloud '${cloud.name}'): `);
+  ctx.io.secret(value, cloud.authType === 'password' ? 'password' : 'application-credential-secret');
   const auth =
     cloud.authType === 'password' ? { ...a, password: value } : { ...a, applicationCredentialSecret: value };
   return { ...cloud, auth };
 }
 
+/** Registers every secret a cloud's configuration holds, so that no output shows it. */
+export function registerCloudSecrets(ctx: Context, cloud: ResolvedCloud): void {
+  const a = cloud.auth;
+  ctx.io.secret(a.password, 'password');
+  ctx.io.secret(a.applicationCredentialSecret, 'application-credential-secret');
+  ctx.io.secret(a.token, 'token');
+  ctx.io.secretUrl(a.authUrl);
+  const m = cloud.config.metadata_url;
+  if (typeof m === 'string') ctx.io.secretUrl(m);
+}
+
 /** Loads the cloud, then a cached token or a fresh one. */
 export async function createSession(ctx: Context, o: SessionOptions): Promise<Session> {
   const cloud = o.cloud ?? (await loadCloud(ctx, o.flags));
+  registerCloudSecrets(ctx, cloud);
   const http = o.http ?? new HttpClient(ctx, { timeout: o.timeout });
   const useCache = o.flags.tokenCache !== false;
   requireAuthUrl(cloud);

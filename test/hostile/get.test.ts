@@ -1,0 +1,226 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { hostileCloud, leaked, RAW_CONTROL, SHARED_SECRET } from '../helpers/hostile/cloud.js';
+import {
+  ESCAPES,
+  type FakeServer,
+  json,
+  rawResponse,
+  redirectTo,
+  slowly,
+  startRawServer,
+  startServer,
+  truncatedResponse,
+} from '../helpers/hostile/servers.js';
+
+// get against a hostile metadata API (and agent socket), with --project-id: no Keystone, no nova.
+
+const VM = 'cc44da1b-aa6c-4ab2-926d-31aa6e134fb0';
+const PROJECT = '1bdf2554e6544b96a1d84276bf1cdb37';
+const URL_PASSWORD = 'url-pa55word-Q';
+const USER_DATA = `#!/bin/sh\necho hi ${ESCAPES}\n`;
+
+let servers: FakeServer[] = [];
+let cleanups: Array<() => void> = [];
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  for (const c of cleanups) c();
+  servers = [];
+  cleanups = [];
+});
+
+async function metadataApi(handler: Parameters<typeof startServer>[0]) {
+  const m = await startServer(handler);
+  servers.push(m);
+  const c = hostileCloud(undefined);
+  cleanups.push(c.cleanup);
+  const base = ['--project-id', PROJECT, '--forwarded-for', '10.0.0.5', '--metadata-url', m.url];
+  return { m, c, get: (args: string[], o = {}) => c.run(['get', VM, ...args, ...base], o) };
+}
+
+describe('a metadata URL with user info', () => {
+  it('never prints the password: not in --debug lines, errors or --json', async () => {
+    const m = await startServer((_req, res) => json(res, 500, { message: `boom ${ESCAPES}` }));
+    servers.push(m);
+    const c = hostileCloud(undefined);
+    cleanups.push(c.cleanup);
+    const url = m.url.replace('http://', `http://admin:${URL_PASSWORD}@`);
+    const args = ['get', VM, 'meta_data.json', '--project-id', PROJECT, '--forwarded-for', '10.0.0.5'];
+    for (const extra of [['--debug'], ['--json', '--debug']]) {
+      const r = await c.run([...args, '--metadata-url', url, ...extra]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('debug: metadata API: http://***@127.0.0.1');
+      expect(leaked(r, [URL_PASSWORD, SHARED_SECRET])).toEqual([]);
+      expect(r.stderr).not.toMatch(RAW_CONTROL);
+    }
+    const viaEnv = await c.run([...args, '--debug'], { env: { OSMETA_METADATA_URL: url } });
+    expect(leaked(viaEnv, [URL_PASSWORD])).toEqual([]);
+    expect(m.requests.length).toBeGreaterThan(0);
+  });
+});
+
+describe('a metadata API that echoes what it knows', () => {
+  it('keeps the shared secret out of the error', async () => {
+    const { get } = await metadataApi((_req, res) =>
+      json(res, 403, {
+        message: `signature mismatch with secret ${SHARED_SECRET} (${encodeURIComponent(SHARED_SECRET)})`,
+      }),
+    );
+    const r = await get(['meta_data.json']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/^error: nova rejected the signature/);
+    expect(r.stderr).toContain('secret *** (***)');
+    expect(leaked(r, [SHARED_SECRET])).toEqual([]);
+  });
+});
+
+describe('user_data with escape sequences (tenant-controlled)', () => {
+  const serve = () =>
+    metadataApi((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=UTF-8' });
+      res.end(req.path.endsWith('/user_data') ? USER_DATA : 'meta_data.json\nuser_data\n');
+    });
+
+  it('is not written to a terminal: it is not printable text (exit 1)', async () => {
+    const { get } = await serve();
+    const r = await get(['user_data'], { stdoutIsTTY: true, stderrIsTTY: true });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')[0]).toMatch(
+      /^error: user_data is binary \(text with control characters, \d+ bytes\): not written to the terminal$/,
+    );
+  });
+
+  it('reaches a pipe, --raw and -o byte for byte', async () => {
+    const { get, c } = await serve();
+    const piped = await get(['user_data']);
+    expect([piped.code, piped.stdout, piped.stderr]).toEqual([0, USER_DATA, '']);
+    const raw = await get(['user_data', '--raw']);
+    expect([raw.code, raw.stdout]).toEqual([0, USER_DATA]);
+    const file = join(c.dir, 'ud');
+    const o = await get(['user_data', '-o', file], { stdoutIsTTY: true });
+    expect(o.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(USER_DATA);
+  });
+
+  it('is shown as binary under --all on a terminal, and JSON-escaped with --json', async () => {
+    const { get } = await serve();
+    const all = await get(['--all'], { stdoutIsTTY: true });
+    expect(all.stdout).toMatch(/== user_data \(200, \d+ ms\)\nbinary \(text with control characters/);
+    expect(all.stdout).not.toMatch(RAW_CONTROL);
+    const j = await get(['user_data', '--json'], { stdoutIsTTY: true });
+    expect(j.stdout).not.toMatch(RAW_CONTROL);
+    expect(JSON.parse(j.stdout).document).toBe(USER_DATA);
+  });
+});
+
+describe('a metadata API that misbehaves on the wire', () => {
+  it('does not follow a redirect to another host', async () => {
+    const elsewhere = await startServer((_req, res) => json(res, 200, { uuid: VM }));
+    servers.push(elsewhere);
+    const { get } = await metadataApi(
+      redirectTo(`${elsewhere.url.replace('http://', 'http://x:stolen-pw@')}/steal`),
+    );
+    const r = await get(['meta_data.json']);
+    expect(r.code).toBe(1);
+    expect(elsewhere.requests).toEqual([]);
+    expect(leaked(r, ['stolen-pw'])).toEqual([]);
+  });
+
+  it('gives up on a slow answer after --timeout (exit 1)', async () => {
+    const { get } = await metadataApi(slowly(5_000));
+    const started = Date.now();
+    const r = await get(['meta_data.json', '--timeout', '0.5']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toMatch(/no answer within 0\.5 s/);
+    expect(Date.now() - started).toBeLessThan(4_000);
+  });
+
+  it('reports a truncated body as an error, not as a document (exit 1)', async () => {
+    const m = await startRawServer(() => truncatedResponse('{"uuid": "cc44', 5_000));
+    servers.push(m);
+    const c = hostileCloud(undefined);
+    cleanups.push(c.cleanup);
+    const r = await c.run([
+      'get',
+      VM,
+      'meta_data.json',
+      '--project-id',
+      PROJECT,
+      '--forwarded-for',
+      '10.0.0.5',
+      '--metadata-url',
+      m.url,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: /);
+  });
+
+  it('shows escape sequences in an error body visibly', async () => {
+    const m = await startRawServer(() =>
+      rawResponse(
+        '500 Internal Server Error',
+        { 'content-type': 'text/plain' },
+        Buffer.from(`fail ${ESCAPES}\u0000\u00ff`, 'latin1'),
+      ),
+    );
+    servers.push(m);
+    const c = hostileCloud(undefined);
+    cleanups.push(c.cleanup);
+    const r = await c.run(
+      [
+        'get',
+        VM,
+        'meta_data.json',
+        '--project-id',
+        PROJECT,
+        '--forwarded-for',
+        '10.0.0.5',
+        '--metadata-url',
+        m.url,
+      ],
+      { stderrIsTTY: true },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(RAW_CONTROL);
+    expect(r.stderr).toContain('^[]0;pwned^G');
+  });
+});
+
+describe("the agent's UNIX socket, misbehaving", () => {
+  it('shows escape sequences from the agent visibly', async () => {
+    const agent = await startServer(
+      (_req, res) => {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`agent broke ${ESCAPES}`);
+      },
+      { socket: true },
+    );
+    servers.push(agent);
+    expect(existsSync(agent.socketPath!)).toBe(true);
+    const c = hostileCloud(undefined);
+    cleanups.push(c.cleanup);
+    const r = await c.run(
+      [
+        'get',
+        VM,
+        'meta_data.json',
+        '--via-socket',
+        agent.socketPath!,
+        '--forwarded-for',
+        '10.0.0.5',
+        '--network-id',
+        VM,
+      ],
+      { stderrIsTTY: true },
+    );
+    expect(agent.requests.length).toBe(1);
+    expect(agent.requests[0]!.headers['x-forwarded-for']).toBe('10.0.0.5');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: /);
+    expect(r.stderr).not.toMatch(RAW_CONTROL);
+    expect(r.stderr).toContain('^[]0;pwned^G');
+  });
+});
