@@ -21,6 +21,7 @@ export interface MetricFamily {
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const NEEDS_ESCAPE = /[\\"\n]/;
 
 export const isValidMetricName = (name: string): boolean => METRIC_NAME.test(name);
 
@@ -29,6 +30,7 @@ export const isValidLabelName = (name: string): boolean => LABEL_NAME.test(name)
 
 /** Label values: backslash, double quote and line feed are escaped; everything else is literal UTF-8. */
 export function escapeLabelValue(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/[\\"\n]/g, (c) => (c === '\\' ? '\\\\' : c === '"' ? '\\"' : '\\n'));
 }
 
@@ -63,11 +65,13 @@ function familyText(f: MetricFamily): string {
   }
   if (new Set(names).size !== names.length) throw new Error(`${f.name}: a label name is repeated`);
   const rows = f.samples.map((s) => {
-    const given = Object.keys(s.labels ?? {});
-    if (given.length !== names.length || given.some((g) => !names.includes(g))) {
-      throw new Error(`${f.name}: a sample has labels {${given.join(',')}}, not {${names.join(',')}}`);
+    const labels = s.labels ?? {};
+    const values = names.map((n) => (Object.hasOwn(labels, n) ? labels[n] : undefined));
+    if (values.includes(undefined) || Object.keys(labels).length !== names.length) {
+      const given = Object.keys(labels).join(',');
+      throw new Error(`${f.name}: a sample has labels {${given}}, not {${names.join(',')}}`);
     }
-    return { values: names.map((n) => s.labels![n]!), value: s.value };
+    return { values: values as string[], value: s.value };
   });
   rows.sort((a, b) => compareValues(a.values, b.values));
   const lines = [`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`];

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { renderExposition } from '../../../src/metrics/exposition.js';
 import { type TraceAllInput, type TraceNamespaceInput, traceMetrics } from '../../../src/metrics/trace.js';
@@ -183,5 +184,74 @@ describe('traceMetrics', () => {
     expect(
       parseExposition(t).find((f) => f.name === 'osmeta_metadata_namespace_up')!.samples[0]!.labels.netns,
     ).toHaveLength(128);
+  });
+});
+
+const HOP_NAMES = [
+  'namespace',
+  'haproxy',
+  'socket',
+  'agent',
+  'nova',
+  'probe-haproxy',
+  'probe-socket',
+  'probe-nova',
+];
+const anyNamespaces = fc.uniqueArray(fc.stringMatching(/^[0-9a-f-]{1,36}$/), { maxLength: 6 }).chain((ids) =>
+  fc.tuple(
+    ...ids.map((id) =>
+      fc
+        .record({
+          kind: fc.constantFrom('qdhcp', 'qrouter', 'ovnmeta'),
+          statuses: fc.array(fc.constantFrom('ok', 'fail', 'skip'), { minLength: 8, maxLength: 8 }),
+          durations: fc.array(fc.double({ min: 0, max: 60_000, noNaN: true }), {
+            minLength: 8,
+            maxLength: 8,
+          }),
+          cause: fc.string(),
+        })
+        .map(({ kind, statuses, durations, cause }): TraceNamespaceInput => {
+          const hops = HOP_NAMES.map((name, i) => ({
+            name,
+            status: statuses[i]!,
+            durationMs: durations[i]!,
+          }));
+          const failed = hops.find((h) => h.status === 'fail');
+          return {
+            netns: `${kind}-${id}`,
+            kind,
+            id,
+            ok: !failed,
+            hops,
+            diagnosis: failed ? { hop: failed.name, cause } : null,
+          };
+        }),
+    ),
+  ),
+);
+
+describe('traceMetrics, for any trace result', () => {
+  it('one namespace_up per namespace, one hop_up per hop that ran, a diagnosis per broken namespace', () => {
+    fc.assert(
+      fc.property(anyNamespaces, (namespaces) => {
+        const r: TraceAllInput = { ok: namespaces.every((n) => n.ok), namespaces };
+        const fams = parseExposition(text(r));
+        const count = (name: string) => fams.find((f) => f.name === name)?.samples.length ?? 0;
+        const ran = namespaces.flatMap((n) => n.hops.filter((h) => h.status !== 'skip'));
+        expect(count('osmeta_metadata_namespace_up')).toBe(namespaces.length);
+        expect(count('osmeta_metadata_hop_up')).toBe(ran.length);
+        expect(count('osmeta_metadata_probe_duration_seconds')).toBe(
+          ran.filter((h) => ['nova', 'probe-haproxy', 'probe-socket', 'probe-nova'].includes(h.name)).length,
+        );
+        expect(count('osmeta_metadata_diagnosis_info')).toBe(namespaces.filter((n) => !n.ok).length);
+        expect(fams.find((f) => f.name === 'osmeta_metadata_node_up')!.samples[0]!.value).toBe(r.ok ? 1 : 0);
+        for (const s of fams.flatMap((f) => f.samples)) {
+          if (s.name === 'osmeta_metadata_diagnosis_info')
+            expect(s.labels.cause_code).toMatch(/^[a-z_0-9]+$/);
+          if (s.name.endsWith('_up')) expect([0, 1]).toContain(s.value);
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });
