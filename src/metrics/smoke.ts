@@ -1,5 +1,5 @@
 import type { MetricFamily, Sample } from './exposition.js';
-import { seconds } from './trace.js';
+import { bounded, seconds } from './trace.js';
 
 // smoke as metrics. The input is the shape of smoke's result (and of its --json document), only
 // the fields read here. Servers are labelled by ID and project ID: a server's name is the
@@ -26,9 +26,6 @@ export interface SmokeInput {
   durationMs: number;
   stoppedEarly: boolean;
 }
-
-const MAX_LABEL = 128;
-const bounded = (v: string) => (v.length > MAX_LABEL ? v.slice(0, MAX_LABEL) : v);
 
 /** @param timestampSeconds when smoke finished, seconds since the epoch */
 export function smokeMetrics(result: SmokeInput, timestampSeconds: number): MetricFamily[] {

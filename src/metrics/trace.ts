@@ -35,8 +35,8 @@ export interface TraceRun {
 export const PROBE_HOPS: readonly string[] = ['nova', 'probe-haproxy', 'probe-socket', 'probe-nova'];
 
 /** Label values come from the node (namespace names, neutron IDs); a bound keeps a series sane. */
-const MAX_LABEL = 128;
-const bounded = (v: string) => (v.length > MAX_LABEL ? v.slice(0, MAX_LABEL) : v);
+export const MAX_LABEL = 128;
+export const bounded = (v: string) => (v.length > MAX_LABEL ? v.slice(0, MAX_LABEL) : v);
 
 /** Milliseconds to seconds, to the microsecond. */
 export const seconds = (ms: number) => Math.round(ms * 1000) / 1e6;

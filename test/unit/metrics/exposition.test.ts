@@ -154,6 +154,32 @@ describe('renderExposition', () => {
       'a sample has labels {a}, not {a,b}',
     ],
     [
+      'a repeated label name',
+      [
+        {
+          name: 'm',
+          help: '',
+          type: 'gauge',
+          labels: ['a', 'a'],
+          samples: [{ labels: { a: '' }, value: 1 }],
+        },
+      ],
+      'm: a label name is repeated',
+    ],
+    [
+      'a sample with a label more than declared',
+      [
+        {
+          name: 'm',
+          help: '',
+          type: 'gauge',
+          labels: ['a'],
+          samples: [{ labels: { a: '', b: '' }, value: 1 }],
+        },
+      ],
+      'a sample has labels {a,b}, not {a}',
+    ],
+    [
       'a sample with an undeclared label',
       [{ name: 'm', help: '', type: 'gauge', labels: ['a'], samples: [{ labels: { b: '' }, value: 1 }] }],
       'a sample has labels {b}, not {a}',
@@ -165,14 +191,14 @@ describe('renderExposition', () => {
           name: 'm',
           help: '',
           type: 'gauge',
-          labels: ['a'],
+          labels: ['a', 'b'],
           samples: [
-            { labels: { a: 'x' }, value: 1 },
-            { labels: { a: 'x' }, value: 2 },
+            { labels: { a: 'x', b: 'y' }, value: 1 },
+            { labels: { a: 'x', b: 'y' }, value: 2 },
           ],
         },
       ],
-      'two samples with the same labels {x}',
+      'two samples with the same labels {x,y}',
     ],
     [
       'one family twice',

@@ -127,4 +127,30 @@ describe('smokeMetrics', () => {
     const t = renderExposition(smokeMetrics({ ...result, stoppedEarly: true }, 0));
     expect(t).toContain('\nosmeta_smoke_stopped_early 1\n');
   });
+
+  it('cuts an ID at 128 characters (a hostile or broken API cannot make a series huge)', () => {
+    const long = 'a'.repeat(300);
+    const t = renderExposition(
+      smokeMetrics(
+        {
+          ...result,
+          servers: [
+            {
+              id: long,
+              projectId: long,
+              ok: true,
+              checks: [{ name: long, ok: true, durationMs: 1, retries: 0 }],
+            },
+          ],
+        },
+        0,
+      ),
+    );
+    const s = parseExposition(t).find((f) => f.name === 'osmeta_smoke_check_ok')!.samples[0]!;
+    expect(s.labels).toEqual({
+      server_id: 'a'.repeat(128),
+      project_id: 'a'.repeat(128),
+      check: 'a'.repeat(128),
+    });
+  });
 });
