@@ -117,6 +117,32 @@ describe.skipIf(!available)('promtool', () => {
     expect(await promtool(['check', 'metrics'], text)).toEqual({ code: 0, out: '' });
   });
 
+  it("check metrics parses osmeta's escaping of hostile label values", async () => {
+    const hostile = ['a"b', 'back\\slash', 'line\nfeed', '}{,=', 'ünïcødé ✔', '\\"\\n', ''];
+    const text = renderExposition(
+      traceMetrics(
+        {
+          ok: true,
+          namespaces: hostile.map((v, i) => ({
+            netns: `qdhcp-${i}${v}`,
+            kind: v,
+            id: v,
+            ok: true,
+            hops: [{ name: 'nova', status: 'ok', durationMs: 1 }],
+            diagnosis: null,
+          })),
+        },
+        { durationSeconds: 0, timestampSeconds: 0 },
+      ),
+    );
+    expect(await promtool(['check', 'metrics'], text)).toEqual({ code: 0, out: '' });
+    // and Prometheus's parser rejects what an unescaped value would look like
+    const raw = text.replace('line\\nfeed', 'line\nfeed');
+    const r = await promtool(['check', 'metrics'], raw);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('text format parsing error');
+  });
+
   it('check metrics notices a lint problem (the check can fail)', async () => {
     const r = await promtool(['check', 'metrics'], '# HELP x_total h\n# TYPE x_total gauge\nx_total 1\n');
     expect(r.code).toBe(3);
