@@ -8,15 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderExposition } from '../../src/metrics/exposition.js';
 import { smokeMetrics } from '../../src/metrics/smoke.js';
 import { type TraceAllInput, traceMetrics } from '../../src/metrics/trace.js';
+import { toolRequired } from '../helpers/ci.js';
 import { parseExposition } from '../helpers/exposition-parser.js';
 
 // Prometheus's own tool (Debian's prometheus package) on osmeta's metrics and on the example
 // alerting rules: each alert fired from series that traceMetrics wrote for real trace results.
-// CI (or OSMETA_REQUIRE_PROMTOOL=1) fails without promtool instead of skipping.
+// CI (CI=true or 1, or OSMETA_REQUIRE_PROMTOOL=1) fails without promtool instead of skipping.
 
 const PROMTOOL = '/usr/bin/promtool';
 const available = existsSync(PROMTOOL);
-if (!available && (process.env.CI === 'true' || process.env.OSMETA_REQUIRE_PROMTOOL === '1')) {
+if (!available && toolRequired('PROMTOOL')) {
   throw new Error('promtool is required (apt-get install --no-install-recommends prometheus)');
 }
 

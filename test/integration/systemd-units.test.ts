@@ -5,17 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toolRequired } from '../helpers/ci.js';
 import { UNIT_DIR } from '../helpers/unit-file.js';
 
 // systemd's own check of the units the .deb installs, in a scratch root that holds systemd's
 // units, the two of ours and /usr/bin/osmeta (verify checks that ExecStart exists). No systemd
-// runs here: verify only loads the files. CI (or OSMETA_REQUIRE_SYSTEMD_ANALYZE=1) fails
+// runs here: verify only loads the files. CI (CI=true or 1, or OSMETA_REQUIRE_SYSTEMD_ANALYZE=1) fails
 // without systemd-analyze instead of skipping.
 
 const ANALYZE = '/usr/bin/systemd-analyze';
 const UNITS = ['osmeta-trace.service', 'osmeta-trace.timer'];
 const available = existsSync(ANALYZE) && existsSync('/lib/systemd/system/sysinit.target');
-if (!available && (process.env.CI === 'true' || process.env.OSMETA_REQUIRE_SYSTEMD_ANALYZE === '1')) {
+if (!available && toolRequired('SYSTEMD_ANALYZE')) {
   throw new Error('systemd-analyze is required (apt-get install systemd)');
 }
 

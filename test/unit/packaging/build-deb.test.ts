@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toolRequired } from '../../helpers/ci.js';
 
 // scripts/build-deb.mjs packing a stand-in executable (the real one takes minutes to build): what
 // lands where in the .deb, with which mode, and what the maintainer scripts do.
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const available = existsSync('/usr/bin/dpkg-deb');
-if (!available && process.env.CI === 'true') throw new Error('dpkg-deb is required');
+if (!available && toolRequired('DPKG_DEB')) throw new Error('dpkg-deb is required');
 
 let dir = '';
 let deb = '';
