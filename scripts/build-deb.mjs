@@ -1,6 +1,8 @@
-// npm run build:deb → dist/osmeta_<version>_amd64.deb: the single executable as /usr/bin/osmeta and
-// a man page made from its own --help, packed with dpkg-deb. Installs on Debian 12 and Ubuntu
-// 22.04/24.04 (the executable needs glibc ≥ 2.28 and libstdc++ ≥ GLIBCXX_3.4.21).
+// npm run build:deb → dist/osmeta_<version>_amd64.deb: the single executable as /usr/bin/osmeta,
+// a man page made from its own --help, and osmeta-trace.service/.timer (installed, not enabled),
+// packed with dpkg-deb. Installs on Debian 12 and Ubuntu 22.04/24.04 (the executable needs
+// glibc ≥ 2.28 and libstdc++ ≥ GLIBCXX_3.4.21).
+// OSMETA_DEB_EXECUTABLE and OSMETA_DEB_OUTDIR (the tests) pack another executable, elsewhere.
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
@@ -16,8 +18,9 @@ import { gzipSync } from 'node:zlib';
 
 const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
-const exe = `${root}dist/osmeta-linux-x64`;
-if (!existsSync(exe))
+const exe = process.env.OSMETA_DEB_EXECUTABLE ?? `${root}dist/osmeta-linux-x64`;
+const outDir = process.env.OSMETA_DEB_OUTDIR ?? `${root}dist`;
+if (!existsSync(exe) && process.env.OSMETA_DEB_EXECUTABLE === undefined)
   execFileSync(process.execPath, [`${root}scripts/build-standalone.mjs`], { stdio: 'inherit' });
 
 const help = (args) =>
@@ -68,17 +71,75 @@ function manPage() {
     parts.push(`.SH "osmeta ${c.toUpperCase()}"`, '.nf', roff(help(c.split(' ')).trimEnd()), '.fi');
   }
   parts.push('.SH FILES', '.TP', '.I ~/.cache/osmeta/', 'Keystone token cache (0700 directory, 0600 files).');
+  parts.push(
+    '.TP',
+    '.I /lib/systemd/system/osmeta\\-trace.timer',
+    'Runs osmeta\\-trace.service every minute once enabled (systemctl enable \\-\\-now osmeta\\-trace.timer).',
+    '.TP',
+    '.I /var/lib/prometheus/node\\-exporter/osmeta.prom',
+    "What osmeta\\-trace.service writes for node_exporter's textfile collector; see /usr/share/doc/osmeta/prometheus.md.",
+  );
   parts.push('.SH SEE ALSO', '.BR openstack (1)', '');
   return parts.join('\n');
 }
 
+/** The systemd units: in /lib/systemd/system, not enabled; the package only tells systemd they changed. */
+const SYSTEMD_UNITS = ['osmeta-trace.service', 'osmeta-trace.timer'];
+const UNIT_DIR = 'lib/systemd/system';
+const TEXTFILE = '/var/lib/prometheus/node-exporter/osmeta.prom';
+const maintainerScripts = {
+  postinst: [
+    '#!/bin/sh',
+    'set -e',
+    '# osmeta-trace.timer is installed, not enabled: systemctl enable --now osmeta-trace.timer',
+    'if [ "$1" = configure ] && [ -d /run/systemd/system ]; then',
+    '  systemctl --system daemon-reload >/dev/null || true',
+    'fi',
+  ],
+  prerm: [
+    '#!/bin/sh',
+    'set -e',
+    'if [ "$1" = remove ] && [ -d /run/systemd/system ]; then',
+    `  systemctl --system stop ${SYSTEMD_UNITS.slice().reverse().join(' ')} >/dev/null 2>&1 || true`,
+    'fi',
+  ],
+  postrm: [
+    '#!/bin/sh',
+    'set -e',
+    'if [ -d /run/systemd/system ]; then',
+    '  systemctl --system daemon-reload >/dev/null || true',
+    'fi',
+    'case "$1" in',
+    '  remove | purge)',
+    '    # the metrics of a removed osmeta would only go stale',
+    `    rm -f ${TEXTFILE}`,
+    '    ;;',
+    'esac',
+    'if [ "$1" = purge ]; then',
+    '  # the timer, if it was enabled',
+    '  rm -f /etc/systemd/system/timers.target.wants/osmeta-trace.timer',
+    'fi',
+  ],
+};
+
 const version = pkg.version;
-const stage = `${root}dist/deb/osmeta_${version}_amd64`;
-rmSync(`${root}dist/deb`, { recursive: true, force: true });
-for (const d of ['DEBIAN', 'usr/bin', 'usr/share/man/man1', 'usr/share/doc/osmeta'])
+const stage = `${outDir}/deb/osmeta_${version}_amd64`;
+rmSync(`${outDir}/deb`, { recursive: true, force: true });
+for (const d of ['DEBIAN', 'usr/bin', 'usr/share/man/man1', 'usr/share/doc/osmeta/examples', UNIT_DIR])
   mkdirSync(`${stage}/${d}`, { recursive: true });
 copyFileSync(exe, `${stage}/usr/bin/osmeta`);
 chmodSync(`${stage}/usr/bin/osmeta`, 0o755);
+const install = (from, to, mode) => {
+  copyFileSync(`${root}${from}`, `${stage}/${to}`);
+  chmodSync(`${stage}/${to}`, mode);
+};
+for (const u of SYSTEMD_UNITS) install(`packaging/systemd/${u}`, `${UNIT_DIR}/${u}`, 0o644);
+install('docs/prometheus.md', 'usr/share/doc/osmeta/prometheus.md', 0o644);
+install('docs/alerts/osmeta-rules.yml', 'usr/share/doc/osmeta/examples/osmeta-rules.yml', 0o644);
+for (const [name, lines] of Object.entries(maintainerScripts)) {
+  writeFileSync(`${stage}/DEBIAN/${name}`, `${lines.join('\n')}\n`);
+  chmodSync(`${stage}/DEBIAN/${name}`, 0o755);
+}
 writeFileSync(`${stage}/usr/share/man/man1/osmeta.1.gz`, gzipSync(manPage(), { level: 9 }));
 writeFileSync(
   `${stage}/usr/share/doc/osmeta/copyright`,
@@ -100,14 +161,15 @@ writeFileSync(
     " osmeta signs instance IDs as nova expects, queries nova's metadata API as the",
     " neutron metadata agent would, traces every hop of a guest's metadata path on a",
     ' network node, and checks every server in CI. One self-contained executable: no',
-    ' Node.js needed.',
+    ' Node.js needed. osmeta-trace.timer (installed, not enabled) writes what trace',
+    " finds every minute for Prometheus node_exporter's textfile collector.",
     '',
   ].join('\n'),
 );
-const deb = `${root}dist/osmeta_${version}_amd64.deb`;
+const deb = `${outDir}/osmeta_${version}_amd64.deb`;
 rmSync(deb, { force: true });
 execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', stage, deb], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
-rmSync(`${root}dist/deb`, { recursive: true, force: true });
+rmSync(`${outDir}/deb`, { recursive: true, force: true });
 console.log(`${deb}: ${(statSync(deb).size / 1048576).toFixed(1)} MiB`);
