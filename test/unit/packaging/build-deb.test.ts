@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toolRequired } from '../../helpers/ci.js';
+import { nodeBin, spawnEnv } from '../../helpers/context.js';
 
 // scripts/build-deb.mjs packing a stand-in executable (the real one takes minutes to build): what
 // lands where in the .deb, with which mode, and what the maintainer scripts do.
@@ -25,9 +26,9 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'osmeta-deb-'));
   await writeFile(join(dir, 'osmeta'), '#!/bin/sh\necho "Usage: osmeta [options] [command]"\n');
   await chmod(join(dir, 'osmeta'), 0o755);
-  await run(process.execPath, [join(ROOT, 'scripts/build-deb.mjs')], {
+  await run(nodeBin(), [join(ROOT, 'scripts/build-deb.mjs')], {
     env: {
-      PATH: process.env.PATH,
+      ...spawnEnv(),
       OSMETA_DEB_EXECUTABLE: join(dir, 'osmeta'),
       OSMETA_DEB_OUTDIR: join(dir, 'out'),
     },
