@@ -12,6 +12,14 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'differential',
+          include: ['test/differential/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 240_000,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 120_000,
