@@ -162,6 +162,13 @@ export function requireAuthUrl(cloud: ResolvedCloud): string {
       hint: 'choose one with --os-cloud or OS_CLOUD',
     });
   }
+  if (cloud.profile !== undefined) {
+    throw credentialsError(
+      'MISSING_CREDENTIALS',
+      `cloud '${cloud.name}' has no auth_url: it names the vendor profile '${cloud.profile}', and vendor profiles are not read`,
+      { hint: "copy the profile's auth_url (and region) into the cloud's entry in clouds.yaml" },
+    );
+  }
   throw credentialsError(
     'MISSING_CREDENTIALS',
     cloud.configured
@@ -169,6 +176,78 @@ export function requireAuthUrl(cloud: ResolvedCloud): string {
       : 'no OpenStack credentials: no clouds.yaml found and no OS_* variables set',
     {
       hint: 'choose a cloud of clouds.yaml with --os-cloud / OS_CLOUD, set OS_AUTH_URL and the rest, or skip Keystone with --project-id',
+    },
+  );
+}
+
+/** The v3 entry's self link in an identity version document (one version, or a list of them). */
+export function v3FromVersionDocument(text: string, base: string): string | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!doc || typeof doc !== 'object') return undefined;
+  const d = doc as { version?: unknown; versions?: unknown };
+  const list: unknown[] = d.version
+    ? [d.version]
+    : Array.isArray(d.versions)
+      ? d.versions
+      : Array.isArray((d.versions as { values?: unknown } | undefined)?.values)
+        ? ((d.versions as { values: unknown[] }).values ?? [])
+        : [];
+  let best: { minor: number; href: string } | undefined;
+  for (const v of list) {
+    if (!v || typeof v !== 'object') continue;
+    const e = v as { id?: unknown; links?: unknown };
+    const m = typeof e.id === 'string' ? /^v3(?:\.(\d+))?$/.exec(e.id) : null;
+    if (!m || !Array.isArray(e.links)) continue;
+    const self = e.links.find((l) => (l as { rel?: unknown })?.rel === 'self') as
+      | { href?: unknown }
+      | undefined;
+    if (typeof self?.href !== 'string') continue;
+    let href: string;
+    try {
+      href = new URL(self.href, base).toString();
+    } catch {
+      continue;
+    }
+    if (!/^https?:$/.test(new URL(href).protocol)) continue;
+    const minor = Number(m[1] ?? 0);
+    if (!best || minor > best.minor) best = { minor, href };
+  }
+  return best?.href;
+}
+
+/**
+ * Where to POST: the generic plugins (password, token) read the identity endpoint's version
+ * document, one GET, as keystoneauth's discovery does (generic/base.py _do_create_plugin), so a
+ * Keystone behind a path prefix is found; the v3 plugins use auth_url as it is.
+ */
+export async function resolveTokenUrl(
+  http: HttpClient,
+  cloud: ResolvedCloud,
+  authUrl: string,
+): Promise<string> {
+  if (!cloud.discover) return tokenUrl(authUrl);
+  const res = await http.request({
+    method: 'GET',
+    url: authUrl,
+    headers: { Accept: 'application/json' },
+    tls: cloud.tls,
+    service: 'Keystone',
+  });
+  const v3 = res.status < 400 ? v3FromVersionDocument(res.body.toString('utf8'), authUrl) : undefined;
+  if (v3 !== undefined) return `${v3.replace(/\/+$/, '')}/auth/tokens`;
+  // keystoneauth: when discovery fails, a URL that names v3 is used as it is
+  if (/\/v3\/?$/.test(new URL(authUrl).pathname)) return tokenUrl(authUrl);
+  throw operationalError(
+    'KEYSTONE_NOT_FOUND',
+    `no Keystone v3 at ${authUrl}: ${res.status < 400 ? 'no v3 in its version document' : `HTTP ${res.status}`}`,
+    {
+      hint: 'check auth_url (OS_AUTH_URL): it is the identity endpoint, with or without /v3',
+      ...rid(res),
     },
   );
 }
@@ -181,7 +260,7 @@ export async function authenticate(http: HttpClient, cloud: ResolvedCloud): Prom
     Accept: 'application/json',
   };
   if (cloud.authType === 'v3token' && cloud.auth.token) headers[HEADER_AUTH_TOKEN] = cloud.auth.token;
-  const url = tokenUrl(authUrl);
+  const url = await resolveTokenUrl(http, cloud, authUrl);
   const res = await http.request({
     method: 'POST',
     url,

@@ -14,6 +14,9 @@ export interface Case {
   env?: Record<string, string>;
   args?: string[];
   server?: 'http' | 'https' | 'mtls';
+  /** sdk: compare with openstacksdk (openstack.connect(), compute.servers()) where openstack(1)
+   *  does not read the setting at all (per-service keys, the envvars cloud's own keys) */
+  reference?: 'sdk';
   differs?: { reason: string; osmeta: Partial<Outcome> };
 }
 
@@ -188,6 +191,16 @@ export const CASES: Case[] = [
     env: { OS_CLOUD: 'nope' },
   },
   { id: 'file-none-at-all', group: 'files' },
+  {
+    id: 'file-single-cloud-unnamed',
+    group: 'files',
+    files: { [CWD_CLOUDS]: clouds({ c: pw() }) },
+    differs: {
+      reason:
+        'with no cloud named, osmeta uses the only cloud of clouds.yaml as openstacksdk does; openstack passes an empty cloud name and reads none',
+      osmeta: { stage: 'nova' },
+    },
+  },
   { id: 'file-empty', group: 'files', files: { [CWD_CLOUDS]: '' } },
   {
     id: 'file-no-clouds-key',
@@ -351,6 +364,11 @@ export const CASES: Case[] = [
     group: 'envvars',
     files: { [CWD_CLOUDS]: clouds({ c: pw({}, { regions: ['RegionOne', 'RegionTwo'] }) }) },
     env: { OS_REGION_NAME: 'RegionTwo' },
+    differs: {
+      reason:
+        'with no cloud named, osmeta uses the only cloud of clouds.yaml as openstacksdk does (and OS_REGION_NAME picks its region, as in openstack); openstack reads no cloud',
+      osmeta: { stage: 'nova', nova: 'http:/nova/RegionTwo/public/v2.1' },
+    },
   },
   {
     id: 'env-envvars-and-file-no-os-cloud',
@@ -372,6 +390,15 @@ export const CASES: Case[] = [
   one('prec-flag-username', 'precedence', pw(), { args: ['--os-username', 'carol'] }),
   one('prec-flag-project-name', 'precedence', pw(), { args: ['--os-project-name', 'flag-project'] }),
   one('prec-flag-user-domain-id', 'precedence', pw(), { args: ['--os-user-domain-id', 'flagdom'] }),
+  one('prec-flag-project-id', 'precedence', pw(), { args: ['--os-project-id', 'flag-pid'] }),
+  one('prec-flag-auth-url', 'precedence', pw({ auth_url: 'http://127.0.0.1:9/identity' }), {
+    args: ['--os-auth-url', '{URL}/identity'],
+  }),
+  one('prec-env-tenant-name', 'precedence', pw({ project_name: null }), {
+    env: { OS_TENANT_NAME: 'tenant' },
+  }),
+  one('prec-env-user-id', 'precedence', pw(), { env: { OS_USER_ID: 'uid-env' } }),
+  one('prec-env-domain-name-over-cloud', 'precedence', pw(), { env: { OS_DOMAIN_NAME: 'envdom' } }),
   one('prec-flag-beats-env', 'precedence', pw(), {
     env: { OS_USERNAME: 'bob' },
     args: ['--os-username', 'carol'],
@@ -433,7 +460,10 @@ export const CASES: Case[] = [
     auth: { ...PW, user_domain_name: null, project_domain_name: null },
     domain_name: 'topdom',
   }),
-  one('dom-v2-with-v3-url', 'domains', pw({ auth_url: '{URL}/identity/v3' }, { identity_api_version: 2 })),
+  // openstack drops the domains for identity API 2 and Keystone refuses; openstacksdk authenticates with v3
+  one('dom-v2-with-v3-url', 'domains', pw({ auth_url: '{URL}/identity/v3' }, { identity_api_version: 2 }), {
+    reference: 'sdk',
+  }),
   one(
     'dom-os-default-domain-with-version',
     'domains',
@@ -489,6 +519,20 @@ export const CASES: Case[] = [
     group: 'appcred',
     env: {
       OS_AUTH_TYPE: 'v3applicationcredential',
+      OS_AUTH_URL: '{URL}/identity',
+      OS_APPLICATION_CREDENTIAL_ID: 'ac-env',
+      OS_APPLICATION_CREDENTIAL_SECRET: 'acs-env',
+    },
+  },
+  {
+    id: 'appcred-env-no-auth-type',
+    differs: {
+      reason:
+        'osmeta picks the token or application-credential plugin from the credentials given; openstack looks for a token only before moving it into auth: and then asks for a password',
+      osmeta: { stage: 'nova' },
+    },
+    group: 'appcred',
+    env: {
       OS_AUTH_URL: '{URL}/identity',
       OS_APPLICATION_CREDENTIAL_ID: 'ac-env',
       OS_APPLICATION_CREDENTIAL_SECRET: 'acs-env',
@@ -553,6 +597,31 @@ export const CASES: Case[] = [
       OS_PROJECT_ID: 'pid-e',
     },
   },
+  {
+    id: 'token-env-no-auth-type',
+    differs: {
+      reason:
+        'osmeta picks the token or application-credential plugin from the credentials given; openstack looks for a token only before moving it into auth: and then asks for a password',
+      osmeta: { stage: 'nova' },
+    },
+    group: 'tokens',
+    env: { OS_AUTH_URL: '{URL}/identity', OS_TOKEN: 'gAAAA-good-token', OS_PROJECT_ID: 'pid-e' },
+  },
+  {
+    id: 'token-env-no-auth-type-v3',
+    differs: {
+      reason:
+        'osmeta picks the token or application-credential plugin from the credentials given; openstack looks for a token only before moving it into auth: and then asks for a password',
+      osmeta: { stage: 'nova' },
+    },
+    group: 'tokens',
+    env: {
+      OS_AUTH_URL: '{URL}/identity',
+      OS_TOKEN: 'gAAAA-good-token',
+      OS_PROJECT_ID: 'pid-e',
+      OS_IDENTITY_API_VERSION: '3',
+    },
+  },
   one('token-bad', 'tokens', {
     auth_type: 'v3token',
     auth: { auth_url: '{URL}/identity', token: 'expired', project_id: 'pid-t' },
@@ -581,6 +650,7 @@ export const CASES: Case[] = [
     'region-compute-region-name',
     'regions',
     pw({}, { region_name: 'RegionOne', compute_region_name: 'RegionTwo' }),
+    { reference: 'sdk' },
   ),
   one('region-case-sensitive', 'regions', pw({}, { regions: ['RegionOne', 'RegionTwo'] }), {
     env: { OS_REGION_NAME: 'regiontwo' },
@@ -593,25 +663,52 @@ export const CASES: Case[] = [
   one('iface-internalURL-env', 'interfaces', pw(), { env: { OS_ENDPOINT_TYPE: 'internalURL' } }),
   one('iface-publicURL-file', 'interfaces', pw({}, { interface: 'publicURL', region_name: 'RegionTwo' })),
   one('iface-adminURL-endpoint-type', 'interfaces', pw({}, { endpoint_type: 'adminURL' })),
-  one('iface-compute-interface', 'interfaces', pw({}, { compute_interface: 'internal' })),
-  one('iface-compute-endpoint-type', 'interfaces', pw({}, { compute_endpoint_type: 'admin' })),
-  one('iface-unknown', 'interfaces', pw({}, { interface: 'private' })),
+  one('iface-compute-interface', 'interfaces', pw({}, { compute_interface: 'internal' }), {
+    reference: 'sdk',
+  }),
+  one('iface-compute-endpoint-type', 'interfaces', pw({}, { compute_endpoint_type: 'admin' }), {
+    reference: 'sdk',
+  }),
+  // the envvars cloud (no OS_CLOUD): openstack(1) has no option for OS_ENDPOINT_TYPE; openstacksdk reads it
+  {
+    id: 'iface-internalURL-envvars',
+    group: 'interfaces',
+    env: { ...OPENRC, OS_ENDPOINT_TYPE: 'internalURL' },
+    reference: 'sdk',
+  },
+  one('iface-unknown', 'interfaces', pw({}, { interface: 'private' }), {
+    differs: {
+      reason:
+        'osmeta refuses an interface other than public/internal/admin before authenticating; openstack authenticates, then finds no endpoint',
+      osmeta: { stage: 'none' },
+    },
+  }),
 
   // ---- endpoint overrides
   one(
     'override-plain',
     'overrides',
     pw({}, { compute_endpoint_override: '{URL}/nova/RegionTwo/admin/v2.1' }),
+    { reference: 'sdk' },
   ),
   one(
     'override-project-id-template',
     'overrides',
     pw({}, { compute_endpoint_override: '{URL}/nova/RegionTwo/admin/v2.1/%(project_id)s' }),
+    {
+      reference: 'sdk',
+      differs: {
+        reason:
+          "both substitute the token's project ID; openstacksdk then reads nova's version document and follows its self link (…/v2.1/), osmeta calls the substituted URL, which nova serves too",
+        osmeta: { stage: 'nova', nova: 'http:/nova/RegionTwo/admin/v2.1/0c0c8c5d1d5a4f4a9f0d3b6c2e9a7f10' },
+      },
+    },
   ),
   one(
     'override-and-region',
     'overrides',
     pw({}, { region_name: 'RegionTwo', compute_endpoint_override: '{URL}/nova/x/y/v2.1' }),
+    { reference: 'sdk' },
   ),
 
   // ---- auth_url forms and version discovery
@@ -643,6 +740,7 @@ export const CASES: Case[] = [
     group: 'tls',
     server: 'https',
     env: { ...OPENRC, OS_INSECURE: 'true' },
+    reference: 'sdk',
   },
   one('tls-os-insecure-ignored-with-cloud', 'tls', pw(), { server: 'https', env: { OS_INSECURE: 'true' } }),
 
@@ -656,7 +754,13 @@ export const CASES: Case[] = [
   one('proxy-no-scheme', 'proxies', pw(), { env: { http_proxy: '{PROXY}'.replace('http://', '') } }),
 
   // ---- values YAML reads differently, unknown keys, vendor profiles
-  one('yaml-username-yes', 'yaml', pw({ username: 'yes' })),
+  one('yaml-username-yes', 'yaml', pw({ username: 'yes' }), {
+    differs: {
+      reason:
+        'username: yes is a boolean in YAML: osmeta says to quote it; openstack sends "name": true, which Keystone refuses (400)',
+      osmeta: { stage: 'none' },
+    },
+  }),
   one('yaml-quoted-yes', 'yaml', pw({ username: '"yes"' })),
   one('yaml-numeric-password', 'yaml', pw({ password: 12345 })),
   {
@@ -665,7 +769,13 @@ export const CASES: Case[] = [
     files: { [CWD_CLOUDS]: clouds({ 123: pw() }) },
     env: { OS_CLOUD: '123' },
   },
-  one('yaml-unknown-auth-key', 'yaml', pw({ colour: 'blue' })),
+  one('yaml-unknown-auth-key', 'yaml', pw({ colour: 'blue' }), {
+    differs: {
+      reason:
+        'an auth: key the plugin does not have: osmeta warns and goes on; keystoneauth fails (unexpected keyword argument)',
+      osmeta: { stage: 'nova' },
+    },
+  }),
   one('yaml-vendor-profile', 'yaml', {
     profile: 'vexxhost',
     auth: { username: 'alice', password: 'x', project_name: 'p' },

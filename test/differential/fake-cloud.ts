@@ -204,7 +204,19 @@ export class FakeCloud {
       const service = rest[0];
       if (service === 'nova') {
         run.nova.push(ex);
-        ex.status = send(200, { servers: [] });
+        // /nova/<region>/<interface>[/v2.1[/<project>]]: version documents, then empty lists
+        const rel = rest.slice(3);
+        const root = `${base}/${rest.slice(0, 3).join('/')}`;
+        const v21 = {
+          id: 'v2.1',
+          status: 'CURRENT',
+          version: '2.95',
+          min_version: '2.1',
+          links: [{ rel: 'self', href: `${root}/v2.1/` }],
+        };
+        if (!rel.includes('servers') && rel.length === 0) ex.status = send(200, { versions: [v21] });
+        else if (!rel.includes('servers') && rel.length <= 2) ex.status = send(200, { version: v21 });
+        else ex.status = send(200, { servers: [] });
         return;
       }
       if (service === 'glance') {
@@ -254,6 +266,7 @@ export class FakeCloud {
     send: (s: number, d: unknown, h?: Record<string, string>) => number,
   ): number {
     const auth = (body as { auth?: Record<string, unknown> } | undefined)?.auth;
+    // biome-ignore lint/suspicious/noExplicitAny: a test double reading whatever the client sent
     const identity = auth?.identity as Record<string, any> | undefined;
     const unauthorized = () =>
       send(401, {
@@ -268,6 +281,16 @@ export class FakeCloud {
     const method = identity.methods[0];
     if (method === 'password') {
       const user = identity.password?.user ?? {};
+      // keystone's JSON schema: names are strings (400), then the password and the user's domain (401)
+      if ((user.name !== undefined && typeof user.name !== 'string') || typeof user.password !== 'string') {
+        return send(400, {
+          error: {
+            code: 400,
+            message: "Invalid input for field 'identity/password/user/name'",
+            title: 'Bad Request',
+          },
+        });
+      }
       if (user.password === BAD_PASSWORD || (!user.id && !user.domain)) return unauthorized();
     } else if (method === 'token') {
       if (identity.token?.id !== GOOD_TOKEN || req.headers['x-auth-token'] !== GOOD_TOKEN)
@@ -275,6 +298,7 @@ export class FakeCloud {
     } else if (method === 'application_credential') {
       if (auth?.scope) return unauthorized();
     } else return unauthorized();
+    // biome-ignore lint/suspicious/noExplicitAny: as above
     const scope = auth?.scope as Record<string, any> | undefined;
     const catalog = [
       {

@@ -88,7 +88,7 @@ export function outcomeOf(run: Run | undefined): Outcome {
   if (!run) return { stage: 'none' };
   const posts = run.keystone.filter((e) => e.method === 'POST');
   const last = posts.at(-1);
-  const novaReq: Exchange | undefined = run.nova[0];
+  const novaReq: Exchange | undefined = run.nova.find((e) => e.path.includes('/servers'));
   const all = [...run.keystone, ...run.nova, ...run.other];
   const o: Outcome = {
     stage: novaReq ? 'nova' : last ? (last.status === 201 ? 'token' : 'rejected') : 'none',
@@ -158,7 +158,8 @@ export async function runReference(
       id: c.id,
       cwd: p.cwd,
       env,
-      argv: [...args, 'server', 'list', '-n', '-f', 'json'],
+      argv: c.reference === 'sdk' ? args : [...args, 'server', 'list', '-n', '-f', 'json'],
+      sdk: c.reference === 'sdk',
       out: `${p.root}/run`,
     };
   });
@@ -194,7 +195,7 @@ export async function runReference(
     out.set(c.id, {
       outcome: outcomeOf(cloud.runs.get(`${c.id}/osc`)),
       ok: rc === 0,
-      detail: `rc=${rc}${lastLines ? `: ${lastLines}` : ''}`,
+      detail: `${c.reference === 'sdk' ? 'openstacksdk ' : ''}rc=${rc}${lastLines ? `: ${lastLines}` : ''}`,
     });
   }
   return out;

@@ -1,6 +1,7 @@
 """Runs `openstack` (python-openstackclient, in-process) once per case, each in a forked child.
 
-Reads a JSON list of cases on stdin: {"id", "cwd", "env", "argv", "out"}. Each child gets exactly
+Reads a JSON list of cases on stdin: {"id", "cwd", "env", "argv", "sdk", "out"}; with "sdk" the
+child uses openstacksdk directly (openstack.connect(), compute.servers()) instead. Each child gets exactly
 the case's environment and working directory, re-evaluates openstacksdk's search path (it is
 computed when openstack.config.loader is imported), runs openstackclient.shell.main(argv) with
 stdin on /dev/null, and writes its stdout and stderr to <out>.stdout / <out>.stderr. Prints one
@@ -36,7 +37,14 @@ def run_child(case):
 
     rc = 1
     try:
-        rc = shell.main(case["argv"])
+        if case.get("sdk"):
+            import openstack
+
+            conn = openstack.connect(cloud=os.environ.get("OS_CLOUD") or None)
+            print(json.dumps([s.id for s in conn.compute.servers()]))
+            rc = 0
+        else:
+            rc = shell.main(case["argv"])
     except SystemExit as e:
         rc = e.code if isinstance(e.code, int) else 1
     except BaseException as e:  # noqa: BLE001 - the exit status is the result
@@ -54,6 +62,7 @@ def main():
     import novaclient.client  # noqa: F401
     from openstackclient import shell  # noqa: F401
     from openstackclient.compute.v2 import server  # noqa: F401
+    import openstack  # noqa: F401
 
     running = {}
     queue = list(cases)

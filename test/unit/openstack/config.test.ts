@@ -106,16 +106,50 @@ describe('clouds.yaml search', () => {
     expect(c.auth.authUrl).toBe('http://j');
   });
 
-  it('skips an unparsable or unreadable file with a warning and takes the next', async () => {
+  it('skips an unreadable file with a warning and takes the next', async () => {
     const c = await resolve({
-      [`${CWD}/clouds.yaml`]: 'clouds: [unclosed',
       [`${HOME}/.config/openstack/clouds.yaml`]: null,
       ['/etc/openstack/clouds.yaml']: 'clouds: {etc: {}}',
     });
     expect(c.name).toBe('etc');
-    expect(c.warnings.join('\n')).toMatch(/skipping config file \/work\/here\/clouds.yaml/);
     expect(c.warnings.join('\n')).toMatch(
       /skipping config file \/home\/op\/.config\/openstack\/clouds.yaml: permission denied/,
+    );
+  });
+
+  it.each([
+    ['clouds.yaml', 'clouds: [unclosed'],
+    ['secure.yaml', 'clouds: {c: ['],
+  ])('refuses an unparsable %s, naming it, as openstack does', async (file, text) => {
+    const files = { [`${CWD}/${file}`]: text, [`${HOME}/.config/openstack/clouds.yaml`]: 'clouds: {c: {}}' };
+    const err = await resolve(files, { OS_CLOUD: 'c' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toMatch(
+      new RegExp(`^configuration file ${CWD}/${file} is not valid YAML: `),
+    );
+  });
+
+  it('refuses a file that is not UTF-8, as PyYAML does, instead of sending replaced characters', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('clouds:\n  c:\n    auth:\n      username: al'),
+      Buffer.from([0xe9, 0x63]),
+    ]);
+    const err = await resolve(
+      { [`${CWD}/clouds.yaml`]: bytes as unknown as string },
+      { OS_CLOUD: 'c' },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toBe(
+      `configuration file ${CWD}/clouds.yaml is not UTF-8 (invalid byte at offset 41)`,
+    );
+  });
+
+  it('refuses a configuration file over 1 MiB before parsing it', async () => {
+    const big = `clouds:\n  c:\n    region_name: ${'x'.repeat(1024 * 1024)}\n`;
+    const err = await resolve({ [`${CWD}/secure.yaml`]: big }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toMatch(
+      /^configuration file \/work\/here\/secure.yaml is .*more than osmeta reads \(1048576 bytes\)/,
     );
   });
 
@@ -258,7 +292,8 @@ describe('override order: flag > OS_* > secure.yaml > clouds.yaml > defaults', (
   it.each<[string, Record<string, string>, OpenStackFlags, string[]]>([
     ['clouds.yaml over the default', {}, {}, ['internal']],
     ['OS_INTERFACE over clouds.yaml', { OS_INTERFACE: 'admin' }, {}, ['admin']],
-    ['the legacy OS_ENDPOINT_TYPE, publicURL spelling', { OS_ENDPOINT_TYPE: 'publicURL' }, {}, ['public']],
+    ['not OS_ENDPOINT_TYPE: openstack has no such option', { OS_ENDPOINT_TYPE: 'admin' }, {}, ['internal']],
+    ['the v2-era internalURL spelling', { OS_INTERFACE: 'adminURL' }, {}, ['admin']],
     ['--os-interface over OS_INTERFACE', { OS_INTERFACE: 'admin' }, { osInterface: 'public' }, ['public']],
   ])('interface: %s', async (_what, env, flags, expected) => {
     expect((await resolve(files, { OS_CLOUD: 'c', ...env }, flags)).interface).toEqual(expected);
@@ -347,15 +382,20 @@ describe('auth options', () => {
     expect(c.auth.domainId).toBe('d1');
   });
 
-  it('fills missing domains with OS_DEFAULT_DOMAIN (default: default) as osc does', async () => {
-    const c = await resolve({}, { OS_AUTH_URL: 'http://k', OS_USERNAME: 'u', OS_PROJECT_NAME: 'p' });
+  it('fills missing domains with OS_DEFAULT_DOMAIN (default: default) only for identity API 3, as osc does', async () => {
+    const v3 = {
+      OS_AUTH_URL: 'http://k',
+      OS_USERNAME: 'u',
+      OS_PROJECT_NAME: 'p',
+      OS_IDENTITY_API_VERSION: '3',
+    };
+    const c = await resolve({}, v3);
     expect(c.auth).toMatchObject({ userDomainId: 'default', projectDomainId: 'default' });
-    const d = await resolve(
-      {},
-      { OS_AUTH_URL: 'http://k', OS_USERNAME: 'u', OS_PROJECT_NAME: 'p' },
-      { osDefaultDomain: 'dom' },
-    );
+    const d = await resolve({}, v3, { osDefaultDomain: 'dom' });
     expect(d.auth).toMatchObject({ userDomainId: 'dom', projectDomainId: 'dom' });
+    const e = await resolve({}, { ...v3, OS_IDENTITY_API_VERSION: '' });
+    expect(e.auth.userDomainId).toBeUndefined();
+    expect(e.auth.projectDomainId).toBeUndefined();
   });
 
   it.each<[string, Record<string, string>, string]>([
