@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type CloudAuth,
   ConfigError,
   candidateFiles,
   loadCloudFiles,
@@ -459,5 +460,153 @@ describe('YAML as PyYAML reads it', () => {
   ])('reads %s as %j', async (text, expected) => {
     const { parseYaml } = await import('../../../src/openstack/config.js');
     expect(await parseYaml(`v: ${text}`)).toEqual({ v: expected });
+  });
+});
+
+describe('as openstack(1) resolves a named cloud (python-openstackclient 6.0)', () => {
+  const FILE = `${CWD}/clouds.yaml`;
+  const named = (auth: string, top = '') => ({
+    [FILE]: `clouds:\n  c:\n${top}    auth:\n      auth_url: http://k:5000\n${auth}`,
+  });
+  const FULL = named(
+    '      username: alice\n      password: file-pw\n      project_name: ops\n      user_domain_name: UD\n      project_domain_name: PD\n',
+  );
+
+  it.each<[string, Record<string, string>, OpenStackFlags, Partial<CloudAuth>]>([
+    ['OS_USERNAME overrides the user', { OS_USERNAME: 'bob' }, {}, { username: 'bob' }],
+    ['OS_PASSWORD overrides the password', { OS_PASSWORD: 'env-pw' }, {}, { password: 'env-pw' }],
+    [
+      'OS_AUTH_URL overrides auth_url',
+      { OS_AUTH_URL: 'http://other:5000' },
+      {},
+      { authUrl: 'http://other:5000' },
+    ],
+    [
+      '--os-username overrides OS_USERNAME',
+      { OS_USERNAME: 'bob' },
+      { osUsername: 'carol' },
+      { username: 'carol' },
+    ],
+    ['OS_PROJECT_NAME does not override the project', { OS_PROJECT_NAME: 'env' }, {}, { projectName: 'ops' }],
+    ['--os-project-name does not either', {}, { osProjectName: 'flag' }, { projectName: 'ops' }],
+    [
+      'OS_USER_DOMAIN_NAME does not override the domain',
+      { OS_USER_DOMAIN_NAME: 'E' },
+      {},
+      { userDomainName: 'UD' },
+    ],
+    [
+      'OS_PROJECT_DOMAIN_ID is added beside the name (the body then names the domain by ID)',
+      { OS_PROJECT_DOMAIN_ID: 'pdid' },
+      {},
+      { projectDomainName: 'PD', projectDomainId: 'pdid' },
+    ],
+  ])('%s', async (_w, env, flags, expected) => {
+    const c = await resolve(FULL, { OS_CLOUD: 'c', ...env }, flags);
+    expect(c.auth).toMatchObject(expected);
+  });
+
+  it('takes the project from OS_PROJECT_NAME when the cloud names none', async () => {
+    const c = await resolve(named('      username: alice\n'), { OS_CLOUD: 'c', OS_PROJECT_NAME: 'env' });
+    expect(c.auth.projectName).toBe('env');
+  });
+
+  it.each<[string, string, Record<string, string>, Partial<CloudAuth>]>([
+    [
+      'default_domain_id in auth:',
+      '      default_domain_id: d1\n',
+      {},
+      { userDomainId: 'd1', projectDomainId: 'd1' },
+    ],
+    [
+      'default_domain_name in auth:',
+      '      default_domain_name: D\n',
+      {},
+      { userDomainName: 'D', projectDomainName: 'D' },
+    ],
+    ['OS_DEFAULT_DOMAIN_ID with OS_CLOUD', '', { OS_DEFAULT_DOMAIN_ID: 'env-d' }, { userDomainId: 'env-d' }],
+  ])('fills missing domains from %s', async (_w, extra, env, expected) => {
+    const c = await resolve(named(`      username: alice\n      project_name: p\n${extra}`), {
+      OS_CLOUD: 'c',
+      ...env,
+    });
+    expect(c.auth).toMatchObject(expected);
+    expect(c.discover).toBe(true);
+  });
+
+  it('accepts identity_api_version 2 with a /v3 auth_url, with a warning', async () => {
+    const c = await resolve({
+      [FILE]:
+        'clouds:\n  c:\n    identity_api_version: 2\n    auth:\n      auth_url: http://k:5000/v3\n      username: u\n',
+    });
+    expect(c.authType).toBe('password');
+    expect(c.warnings.join('\n')).toContain(
+      "identity_api_version 2 of cloud 'c' ignored: auth_url is a v3 endpoint, and osmeta speaks Keystone v3",
+    );
+  });
+
+  it.each([['v2-era interface: internalURL', 'internalURL', ['internal']]])(
+    'reads %s',
+    async (_w, v, expected) => {
+      const c = await resolve(named('      username: u\n', `    interface: ${v}\n`), { OS_CLOUD: 'c' });
+      expect(c.interface).toEqual(expected);
+    },
+  );
+
+  it('hints to quote a value YAML reads as a boolean (username: yes)', async () => {
+    const err = await resolve(named('      username: yes\n'), { OS_CLOUD: 'c' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toBe(
+      `username of cloud 'c' (${FILE}) is the boolean true: YAML reads yes/no/on/off/true/false as booleans`,
+    );
+    expect((err as ConfigError).hint).toBe('quote the value in clouds.yaml: username: "…"');
+  });
+
+  it('warns about an auth: key the auth type does not have', async () => {
+    const c = await resolve(named('      username: u\n      colour: blue\n'), { OS_CLOUD: 'c' });
+    expect(c.warnings).toContain(
+      "ignoring auth key 'colour' of cloud 'c': not an option of auth type password",
+    );
+  });
+
+  it('refuses clearly a cloud whose name YAML reads as a number', async () => {
+    const err = await resolve(
+      { [FILE]: 'clouds:\n  123:\n    auth: {auth_url: http://k}\n' },
+      { OS_CLOUD: '123' },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toBe(
+      `cloud '123' in ${FILE} is a number in YAML, and openstack finds clouds by string names only`,
+    );
+    expect((err as ConfigError).hint).toBe("quote the name in clouds.yaml: '123':");
+  });
+
+  it.each([
+    ['no scheme', '127.0.0.1:5000'],
+    ['a port that is not a number', 'http://127.0.0.1:abc/v3'],
+    ['another scheme', 'ftp://k/v3'],
+  ])('refuses an auth_url with %s as a configuration error naming the cloud and the key', async (_w, url) => {
+    const err = await resolve(
+      { [FILE]: `clouds:\n  c:\n    auth:\n      auth_url: "${url}"\n      username: u\n` },
+      { OS_CLOUD: 'c' },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).code).toBe('CLOUD_CONFIG_ERROR');
+    expect((err as ConfigError).message).toBe(
+      `auth_url of cloud 'c' (${FILE}) is not an http(s) URL: "${url}"`,
+    );
+  });
+
+  it('refuses a scope with an application credential, which carries its own', async () => {
+    const err = await resolve(
+      {
+        [FILE]:
+          'clouds:\n  c:\n    auth_type: v3applicationcredential\n    auth:\n      auth_url: http://k\n      application_credential_id: a\n      project_name: p\n',
+      },
+      { OS_CLOUD: 'c' },
+    ).catch((e: unknown) => e);
+    expect((err as ConfigError).message).toBe(
+      `cloud 'c' (${FILE}) asks for a scope (project_name) with an application credential, which carries its own`,
+    );
   });
 });
