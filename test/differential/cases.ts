@@ -622,6 +622,13 @@ export const CASES: Case[] = [
       OS_IDENTITY_API_VERSION: '3',
     },
   },
+  // the token key is moved into auth: before the argparse values win: the file's token stays
+  one(
+    'token-env-vs-file',
+    'tokens',
+    { auth_type: 'v3token', auth: { auth_url: '{URL}/identity', token: 'expired', project_id: 'pid-t' } },
+    { env: { OS_TOKEN: 'gAAAA-good-token' } },
+  ),
   one('token-bad', 'tokens', {
     auth_type: 'v3token',
     auth: { auth_url: '{URL}/identity', token: 'expired', project_id: 'pid-t' },
