@@ -1,7 +1,7 @@
 // A cold `osmeta get` (no token cache) against a fake Keystone, nova and metadata API on loopback:
 // this checkout against another build (BASE_ROOT, e.g. main), in paired interleaved rounds, with
 // DELAY_MS of server latency per request (0 = loopback; 20 ≈ a remote Keystone). It shows what the
-// identity version discovery (one GET before the token POST) costs.
+// identity version discovery (one GET beside the token POST) costs; AUTH_PATH='' for an unversioned auth_url.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -35,7 +35,7 @@ if (process.argv[2] === '--serve') {
   let novaPort = 0;
   const keystonePort = await listen((req, res) => {
     const base = `http://127.0.0.1:${keystonePort}`;
-    if (req.method === 'GET' && /^\/v3\/?$/.test(req.url)) {
+    if (req.method === 'GET' && /^\/(v3\/?)?$/.test(req.url)) {
       return json(res, 200, {
         version: { id: 'v3.14', status: 'stable', links: [{ rel: 'self', href: `${base}/v3/` }] },
       });
@@ -73,6 +73,8 @@ if (process.argv[2] === '--serve') {
 } else {
   const rounds = Math.min(Number(process.env.BENCH_ROUNDS ?? 20), 100);
   const baseRoot = process.env.BASE_ROOT;
+  // AUTH_PATH=/v3 (default) or '' (an unversioned auth_url: the version document is read)
+  const authPath = process.env.AUTH_PATH ?? '/v3';
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -80,7 +82,7 @@ if (process.argv[2] === '--serve') {
   const dir = mkdtempSync(join(tmpdir(), 'osmeta-bench-cold-'));
   writeFileSync(
     join(dir, 'clouds.yaml'),
-    `clouds:\n  b:\n    auth:\n      auth_url: http://127.0.0.1:${info.keystonePort}/v3\n      username: admin\n      password: pw\n      project_name: admin\n      user_domain_name: Default\n      project_domain_name: Default\n    region_name: RegionOne\n`,
+    `clouds:\n  b:\n    auth:\n      auth_url: http://127.0.0.1:${info.keystonePort}${authPath}\n      username: admin\n      password: pw\n      project_name: admin\n      user_domain_name: Default\n      project_domain_name: Default\n    region_name: RegionOne\n`,
   );
   const env = {
     PATH: process.env.PATH,
@@ -104,7 +106,7 @@ if (process.argv[2] === '--serve') {
     variants.push({ name: `base (${baseRoot})`, cmd: process.execPath, args: args(baseRoot), env });
   try {
     const times = paired(variants, { rounds, warmup: 3, maxSeconds: 300 });
-    console.log(`cold get, ${rounds} paired rounds, DELAY_MS=${process.env.DELAY_MS ?? 0}`);
+    console.log(`cold get, ${rounds} paired rounds, DELAY_MS=${process.env.DELAY_MS ?? 0}, auth_url …${authPath || '/'}`);
     for (const [name, xs] of Object.entries(times))
       console.log(`  ${name}: median ${median(xs).toFixed(1)} ms`);
     if (baseRoot) {

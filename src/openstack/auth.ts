@@ -220,17 +220,8 @@ export function v3FromVersionDocument(text: string, base: string): string | unde
   return best?.href;
 }
 
-/**
- * Where to POST: the generic plugins (password, token) read the identity endpoint's version
- * document, one GET, as keystoneauth's discovery does (generic/base.py _do_create_plugin), so a
- * Keystone behind a path prefix is found; the v3 plugins use auth_url as it is.
- */
-export async function resolveTokenUrl(
-  http: HttpClient,
-  cloud: ResolvedCloud,
-  authUrl: string,
-): Promise<string> {
-  if (!cloud.discover) return tokenUrl(authUrl);
+/** The v3 token URL the identity endpoint's version document names, or undefined without one. */
+async function discoverTokenUrl(http: HttpClient, cloud: ResolvedCloud, authUrl: string) {
   const res = await http.request({
     method: 'GET',
     url: authUrl,
@@ -239,10 +230,11 @@ export async function resolveTokenUrl(
     service: 'Keystone',
   });
   const v3 = res.status < 400 ? v3FromVersionDocument(res.body.toString('utf8'), authUrl) : undefined;
-  if (v3 !== undefined) return `${v3.replace(/\/+$/, '')}/auth/tokens`;
-  // keystoneauth: when discovery fails, a URL that names v3 is used as it is
-  if (/\/v3\/?$/.test(new URL(authUrl).pathname)) return tokenUrl(authUrl);
-  throw operationalError(
+  return { url: v3 === undefined ? undefined : `${v3.replace(/\/+$/, '')}/auth/tokens`, res };
+}
+
+function noVersionDocument(authUrl: string, res: HttpResponse): OsmetaError {
+  return operationalError(
     'KEYSTONE_NOT_FOUND',
     `no Keystone v3 at ${authUrl}: ${res.status < 400 ? 'no v3 in its version document' : `HTTP ${res.status}`}`,
     {
@@ -250,6 +242,28 @@ export async function resolveTokenUrl(
       ...rid(res),
     },
   );
+}
+
+/** An auth_url that names v3 is used as it is; the generic plugins otherwise read the version document. */
+function needsDiscovery(cloud: Pick<ResolvedCloud, 'discover'>, authUrl: string): boolean {
+  return cloud.discover === true && !/\/v3\/?$/.test(new URL(authUrl).pathname);
+}
+
+/**
+ * Where to POST. The generic plugins (password, token) find v3 as keystoneauth's discovery does
+ * (generic/base.py _do_create_plugin): the version document at auth_url and its v3 link, so a
+ * Keystone behind a path prefix is found; an auth_url ending in /v3 is v3 itself. The v3 plugins
+ * use auth_url as it is.
+ */
+export async function resolveTokenUrl(
+  http: HttpClient,
+  cloud: ResolvedCloud,
+  authUrl: string,
+): Promise<string> {
+  if (!needsDiscovery(cloud, authUrl)) return tokenUrl(authUrl);
+  const found = await discoverTokenUrl(http, cloud, authUrl);
+  if (found.url === undefined) throw noVersionDocument(authUrl, found.res);
+  return found.url;
 }
 
 export async function authenticate(http: HttpClient, cloud: ResolvedCloud): Promise<KeystoneToken> {
@@ -260,15 +274,42 @@ export async function authenticate(http: HttpClient, cloud: ResolvedCloud): Prom
     Accept: 'application/json',
   };
   if (cloud.authType === 'v3token' && cloud.auth.token) headers[HEADER_AUTH_TOKEN] = cloud.auth.token;
-  const url = await resolveTokenUrl(http, cloud, authUrl);
-  const res = await http.request({
-    method: 'POST',
-    url,
-    headers,
-    body: JSON.stringify(body),
-    tls: cloud.tls,
-    service: 'Keystone',
-  });
+  const post = (u: string) =>
+    http.request({
+      method: 'POST',
+      url: u,
+      headers,
+      body: JSON.stringify(body),
+      tls: cloud.tls,
+      service: 'Keystone',
+    });
+  let url = tokenUrl(authUrl);
+  let res: HttpResponse;
+  if (!needsDiscovery(cloud, authUrl)) {
+    res = await post(url);
+  } else {
+    // The version document and the usual place ({auth_url}/v3/auth/tokens, where osmeta has always
+    // posted) are asked at once, so a cold run pays no extra round trip when they agree; when the
+    // document points elsewhere, that answer is dropped and the POST goes where it points.
+    const speculative = post(url);
+    speculative.catch(() => undefined);
+    let found: Awaited<ReturnType<typeof discoverTokenUrl>>;
+    try {
+      found = await discoverTokenUrl(http, cloud, authUrl);
+    } catch (err) {
+      await speculative.catch(() => undefined);
+      throw err;
+    }
+    if (found.url === undefined || found.url === url) {
+      res = await speculative;
+      if (found.url === undefined && res.status !== 201 && res.status !== 200)
+        throw noVersionDocument(authUrl, found.res);
+    } else {
+      await speculative.catch(() => undefined);
+      url = found.url;
+      res = await post(url);
+    }
+  }
   const why = apiErrorMessage(res) ?? `HTTP ${res.status}`;
   if (res.status === 401) {
     throw credentialsError('KEYSTONE_UNAUTHORIZED', `Keystone rejected ${describeIdentity(cloud)}: ${why}`, {

@@ -8,14 +8,7 @@ import type { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signInstanceId } from '../../../src/signature.js';
 import { type RunResult, runCli } from '../../helpers/context.js';
-import {
-  FX,
-  httpFixture,
-  keystoneToken,
-  keystoneVersion,
-  mockAgent,
-  replyWith,
-} from '../openstack/fixtures.js';
+import { FX, httpFixture, keystoneToken, mockAgent, replyWith } from '../openstack/fixtures.js';
 
 const SECRET = 'lab-shared-s3cr3t';
 const PASSWORD = 'admin-pa55word';
@@ -59,8 +52,6 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const signed = { 'x-instance-id': FX.vm1, 'x-tenant-id': FX.demo, 'x-instance-id-signature': SIG };
 
 function keystone(times = 1) {
-  // the generic password plugin reads the version document first, as keystoneauth does
-  agent.get(FX.keystone).intercept({ path: '/v3', method: 'GET' }).reply(keystoneVersion()).times(times);
   agent
     .get(FX.keystone)
     .intercept({
@@ -461,7 +452,6 @@ describe('osmeta get: failures', () => {
   });
 
   it("exits 4 with Keystone's message when the password is refused", async () => {
-    agent.get(FX.keystone).intercept({ path: '/v3', method: 'GET' }).reply(keystoneVersion());
     agent
       .get(FX.keystone)
       .intercept({ path: '/v3/auth/tokens', method: 'POST' })

@@ -236,13 +236,40 @@ describe('identity version discovery (keystoneauth generic plugins)', () => {
     });
     expect(v3FromVersionDocument(list, 'http://k/')).toBe('http://k/new/v3/');
     expect(v3FromVersionDocument('<html>', 'http://k/')).toBeUndefined();
+    // an auth_url that names v3 is v3: nothing is asked before the POST (no interceptor here)
+    const { ctx } = createTestContext({ dispatcher: mockAgent() });
+    const cloud = { ...cloudOf(ADMIN), discover: true };
+    expect(await resolveTokenUrl(new HttpClient(ctx, { timeout: 5 }), cloud, `${FX.keystone}/v3/`)).toBe(
+      `${FX.keystone}/v3/auth/tokens`,
+    );
+  });
+
+  it('asks the version document and the usual token URL at once, so a cold run waits for one round trip', async () => {
     const agent = mockAgent();
     const pool = agent.get(FX.keystone);
-    pool.intercept({ path: '/v3', method: 'GET' }).reply(404, 'not here');
+    const asked: number[] = [];
+    const at =
+      <T>(reply: () => T) =>
+      () => {
+        asked.push(performance.now());
+        return reply();
+      };
+    pool
+      .intercept({ path: '/', method: 'GET' })
+      .reply(at(keystoneVersion(FX.keystone)))
+      .delay(50);
+    pool
+      .intercept({ path: '/v3/auth/tokens', method: 'POST' })
+      .reply(at(keystoneToken('tok-s', new Date(Date.now() + 3600_000))))
+      .delay(50);
     const { ctx } = createTestContext({ dispatcher: agent });
-    const http = new HttpClient(ctx, { timeout: 5 });
-    const cloud = { ...cloudOf(ADMIN), discover: true };
-    expect(await resolveTokenUrl(http, cloud, `${FX.keystone}/v3`)).toBe(`${FX.keystone}/v3/auth/tokens`);
+    const cloud = { ...cloudOf({ ...ADMIN, authUrl: `${FX.keystone}/` }), discover: true };
+    const t = await authenticate(new HttpClient(ctx, { timeout: 5 }), cloud);
+    expect(t.token).toBe('tok-s');
+    // both were asked before either answered (each answer takes 50 ms)
+    expect(asked).toHaveLength(2);
+    expect(Math.abs((asked[1] ?? 0) - (asked[0] ?? 0))).toBeLessThan(40);
+    agent.assertNoPendingInterceptors();
   });
 
   it('fails clearly when an unversioned auth_url has no version document', async () => {
