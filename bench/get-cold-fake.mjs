@@ -106,7 +106,9 @@ if (process.argv[2] === '--serve') {
     variants.push({ name: `base (${baseRoot})`, cmd: process.execPath, args: args(baseRoot), env });
   try {
     const times = paired(variants, { rounds, warmup: 3, maxSeconds: 300 });
-    console.log(`cold get, ${rounds} paired rounds, DELAY_MS=${process.env.DELAY_MS ?? 0}, auth_url …${authPath || '/'}`);
+    console.log(
+      `cold get, ${rounds} paired rounds, DELAY_MS=${process.env.DELAY_MS ?? 0}, auth_url …${authPath || '/'}`,
+    );
     for (const [name, xs] of Object.entries(times))
       console.log(`  ${name}: median ${median(xs).toFixed(1)} ms`);
     if (baseRoot) {
