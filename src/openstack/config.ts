@@ -3,9 +3,10 @@ import { OsmetaError, operationalError } from '../errors.js';
 import { fsReason } from '../host/oslo-config.js';
 import { flagProperty, type OpenStackFlags, OS_FLAGS } from './options.js';
 
-// clouds.yaml, secure.yaml and OS_* exactly as openstacksdk (openstack/config/loader.py) loads
-// them and as openstack(1) (osc_lib OSC_Config) overrides them:
-//   flag > OS_* env (the variables osc gives argparse defaults) > secure.yaml > clouds.yaml > defaults.
+// clouds.yaml, secure.yaml and OS_* as openstack(1) 6.0 resolves them: openstacksdk 0.101's loader
+// (openstack/config/loader.py) with osc-lib 2.6's OSC_Config. Flags, else the OS_* variables osc
+// gives argparse defaults, win for the user, password and auth_url; the project and domain keys of
+// a cloud's auth: win over them (_fix_backwards_project runs first). test/differential checks it.
 
 type Dict = Record<string, unknown>;
 

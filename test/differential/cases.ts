@@ -783,8 +783,10 @@ export const CASES: Case[] = [
       osmeta: { stage: 'nova' },
     },
   }),
+  // a remote profile on loopback where nothing listens: a named vendor (vexxhost…) would send
+  // openstack to the vendor's real Keystone
   one('yaml-vendor-profile', 'yaml', {
-    profile: 'vexxhost',
+    profile: '"http://127.0.0.1:9"',
     auth: { username: 'alice', password: 'x', project_name: 'p' },
   }),
   one('yaml-auth-type-password-explicit', 'yaml', pw({}, { auth_type: 'password' })),

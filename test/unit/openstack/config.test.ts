@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   type CloudAuth,
@@ -9,7 +12,7 @@ import {
   searchDirs,
 } from '../../../src/openstack/config.js';
 import type { OpenStackFlags } from '../../../src/openstack/options.js';
-import { createTestContext } from '../../helpers/context.js';
+import { createTestContext, runCli } from '../../helpers/context.js';
 import { memoryFs } from './memory-fs.js';
 
 const HOME = '/home/op';
@@ -608,5 +611,42 @@ describe('as openstack(1) resolves a named cloud (python-openstackclient 6.0)', 
     expect((err as ConfigError).message).toBe(
       `cloud 'c' (${FILE}) asks for a scope (project_name) with an application credential, which carries its own`,
     );
+  });
+});
+
+describe('configuration errors reach the operator as one line', () => {
+  it.each([
+    [
+      'an auth_url with no scheme',
+      'auth_url: "127.0.0.1:5000"',
+      /^error: auth_url of cloud 'c' \(.*\) is not an http\(s\) URL: "127.0.0.1:5000"$/,
+    ],
+    [
+      'an auth_url with a port of abc',
+      'auth_url: http://127.0.0.1:abc/v3',
+      /^error: auth_url of cloud 'c' \(.*\) is not an http\(s\) URL: "http:\/\/127.0.0.1:abc\/v3"$/,
+    ],
+  ])('get exits 1 for %s, naming the cloud and the key', async (_w, line, first) => {
+    const dir = mkdtempSync(join(tmpdir(), 'osmeta-cfg-'));
+    try {
+      writeFileSync(
+        join(dir, 'clouds.yaml'),
+        `clouds:\n  c:\n    auth:\n      ${line}\n      username: u\n      password: p\n`,
+      );
+      const r = await runCli(['get', 'cc44da1b-aa6c-4ab2-926d-31aa6e134fb0', 'meta_data.json'], {
+        env: {
+          OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml'),
+          OS_CLOUD: 'c',
+          OSMETA_SHARED_SECRET: 's',
+          XDG_CACHE_HOME: dir,
+        },
+      });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.split('\n')[0]).toMatch(first);
+      expect(r.stderr).not.toMatch(/INTERNAL_ERROR|unexpected error|at .*\.ts:/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
