@@ -4,8 +4,8 @@ import type { Outcome } from './harness.js';
 // 6.0, openstacksdk 0.101, keystoneauth1 5.0 from Debian 12) and through osmeta, against the fake
 // cloud. Paths in `files` are relative to the run's root: cwd/ is the working directory, home/ is
 // $HOME, xdg/ is $XDG_CONFIG_DIRS. Placeholders: {URL} (the fake cloud, this run's prefix), {CA},
-// {CERT}, {KEY}, {PROXY}, {ROOT}, {HOME}. `differs` records a deliberate difference: osmeta's
-// outcome, and why.
+// {CERT}, {KEY}, {PROXY} (the proxy, with the run's name as user), {PROXYHOST} (its host:port
+// alone), {ROOT}, {HOME}. `differs` records a deliberate difference: osmeta's outcome, and why.
 
 export interface Case {
   id: string;
@@ -758,7 +758,27 @@ export const CASES: Case[] = [
   one('proxy-no-proxy-star', 'proxies', pw(), { env: { http_proxy: '{PROXY}', NO_PROXY: '*' } }),
   one('proxy-all-proxy', 'proxies', pw(), { env: { all_proxy: '{PROXY}' } }),
   one('proxy-https-proxy-only', 'proxies', pw(), { env: { https_proxy: '{PROXY}' } }),
-  one('proxy-no-scheme', 'proxies', pw(), { env: { http_proxy: '{PROXY}'.replace('http://', '') } }),
+  one('proxy-no-scheme', 'proxies', pw(), { env: { http_proxy: '{PROXYHOST}' } }),
+  one('proxy-https-tunnel', 'proxies', pw({}, { cacert: '{CA}' }), {
+    server: 'https',
+    env: { https_proxy: '{PROXY}' },
+  }),
+  one('proxy-https-upper', 'proxies', pw({}, { cacert: '{CA}' }), {
+    server: 'https',
+    env: { HTTPS_PROXY: '{PROXY}' },
+  }),
+  one('proxy-https-http-proxy-only', 'proxies', pw({}, { cacert: '{CA}' }), {
+    server: 'https',
+    env: { http_proxy: '{PROXY}' },
+  }),
+  one('proxy-https-no-proxy-cidr', 'proxies', pw({}, { cacert: '{CA}' }), {
+    server: 'https',
+    env: { https_proxy: '{PROXY}', no_proxy: '127.0.0.0/8' },
+  }),
+  one('proxy-https-no-proxy-host-port', 'proxies', pw({}, { cacert: '{CA}' }), {
+    server: 'https',
+    env: { https_proxy: '{PROXY}', no_proxy: 'example.org,127.0.0.1' },
+  }),
 
   // ---- values YAML reads differently, unknown keys, vendor profiles
   one('yaml-username-yes', 'yaml', pw({ username: 'yes' }), {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 
 // A fake Keystone + Nova on loopback for the differential suite. Every URL starts with
@@ -33,6 +33,8 @@ export interface Run {
   keystone: Exchange[];
   nova: Exchange[];
   other: Exchange[];
+  /** CONNECT tunnels through the proxy (https), told apart by the proxy URL's user name */
+  tunnels: string[];
 }
 
 export interface Tls {
@@ -120,7 +122,7 @@ export class FakeCloud {
   run(id: string): Run {
     let r = this.runs.get(id);
     if (!r) {
-      r = { keystone: [], nova: [], other: [] };
+      r = { keystone: [], nova: [], other: [], tunnels: [] };
       this.runs.set(id, r);
     }
     return r;
@@ -136,7 +138,11 @@ export class FakeCloud {
       (scheme: 'http' | 'https', proxy: boolean) => (req: http.IncomingMessage, res: http.ServerResponse) =>
         this.handle(scheme, proxy, req, res);
     this.http = `http://127.0.0.1:${await listen(http.createServer(handler('http', false)))}`;
-    this.proxy = `http://127.0.0.1:${await listen(http.createServer(handler('http', true)))}`;
+    const proxy = http.createServer(handler('http', true));
+    proxy.on('connect', (req: http.IncomingMessage, client: Socket, head: Buffer) =>
+      this.tunnel(req, client, head),
+    );
+    this.proxy = `http://127.0.0.1:${await listen(proxy)}`;
     const opts = {
       cert: readFileSync(this.tls.cert),
       key: readFileSync(this.tls.key),
@@ -150,7 +156,35 @@ export class FakeCloud {
     this.mtls = `https://127.0.0.1:${await listen(mtls)}`;
   }
 
+  /** CONNECT host:port (loopback only), recorded under the run named by Proxy-Authorization. */
+  private tunnel(req: http.IncomingMessage, client: Socket, head: Buffer): void {
+    const auth = /^Basic (.+)$/.exec(req.headers['proxy-authorization'] ?? '')?.[1];
+    const user = auth ? Buffer.from(auth, 'base64').toString('utf8').split(':')[0] : undefined;
+    const [host, port] = (req.url ?? '').split(':');
+    if (host !== '127.0.0.1' || !port) {
+      client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
+    if (user?.includes('--')) this.run(user.replace('--', '/')).tunnels.push(req.url ?? '');
+    const upstream = connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    const close = () => {
+      upstream.destroy();
+      client.destroy();
+    };
+    upstream.on('error', close);
+    client.on('error', close);
+    this.sockets.push(upstream, client);
+  }
+
+  private sockets: Socket[] = [];
+
   async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
     for (const s of this.servers) s.closeAllConnections();
     await Promise.all(this.servers.map((s) => new Promise((ok) => s.close(ok))));
   }

@@ -46,7 +46,8 @@ function origin(cloud: FakeCloud, c: Case): string {
   return c.server === 'https' ? cloud.https : c.server === 'mtls' ? cloud.mtls : cloud.http;
 }
 
-/** {URL} {ORIGIN} {ROOT} {HOME} {CA} {CERT} {KEY} {PROXY} in file contents, env values and arguments */
+/** {URL} {ORIGIN} {ROOT} {HOME} {CA} {CERT} {KEY} {PROXY} {PROXYHOST} in file contents, env values and arguments;
+ *  the proxy's user name tells the runs apart in CONNECT tunnels */
 export function expand(s: string, cloud: FakeCloud, tls: Tls, c: Case, tool: string, p: Paths): string {
   const o = origin(cloud, c);
   return s
@@ -57,7 +58,8 @@ export function expand(s: string, cloud: FakeCloud, tls: Tls, c: Case, tool: str
     .replaceAll('{CA}', tls.ca)
     .replaceAll('{CERT}', tls.clientCert)
     .replaceAll('{KEY}', tls.clientKey)
-    .replaceAll('{PROXY}', cloud.proxy);
+    .replaceAll('{PROXY}', cloud.proxy.replace('http://', `http://${c.id}--${tool}:p@`))
+    .replaceAll('{PROXYHOST}', cloud.proxy.replace('http://', ''));
 }
 
 /** Writes the case's files for one tool; returns its environment and arguments. */
@@ -98,7 +100,7 @@ export function outcomeOf(run: Run | undefined): Outcome {
     o.body = last.body;
   }
   if (novaReq) o.nova = `${novaReq.scheme}:${novaReq.path.replace(/\/(servers|flavors|images)(\/.*)?$/, '')}`;
-  if (all.some((e) => e.viaProxy)) o.proxied = true;
+  if (all.some((e) => e.viaProxy) || run.tunnels.length > 0) o.proxied = true;
   if (all.some((e) => e.clientCert)) o.clientCert = true;
   return o;
 }
