@@ -9,7 +9,8 @@ import { createTestContext } from '../helpers/context.js';
 import type { Case } from './cases.js';
 import type { Exchange, FakeCloud, Run, Tls } from './fake-cloud.js';
 
-export const REFERENCE_PYTHON = '/usr/bin/python3';
+/** Debian's python3 (not a virtualenv's on PATH), where python3-openstackclient is installed */
+export const REFERENCE_PYTHON = process.env.OSMETA_REFERENCE_PYTHON ?? '/usr/bin/python3';
 
 /** What a run looked like from the servers' side: the parts the two tools must agree on. */
 export interface Outcome {
