@@ -844,6 +844,18 @@ export function resolveCloud(input: ResolveInput): ResolvedCloud {
       );
     }
   }
+  // keystoneauth identity/v3/base.py get_auth_ref: project, domain and trust exclude each other
+  const targets = [
+    resolved.project_id !== undefined || resolved.project_name !== undefined ? 'project' : undefined,
+    resolved.domain_id !== undefined || resolved.domain_name !== undefined ? 'domain' : undefined,
+    resolved.trust_id !== undefined ? 'trust' : undefined,
+  ].filter((t): t is string => t !== undefined);
+  if (targets.length > 1) {
+    throw new ConfigError(
+      `${where(name, files)} asks for more than one scope (${targets.join(', ')}): pick one`,
+      'keep one of project_*, domain_* (without a project) and trust_id, in clouds.yaml and OS_* alike',
+    );
+  }
   const authUrl =
     resolved.auth_url === undefined
       ? undefined

@@ -491,6 +491,13 @@ export const CASES: Case[] = [
   ),
   one('scope-system', 'scopes', pw({ project_name: null, project_domain_name: null, system_scope: 'all' })),
   one('scope-trust', 'scopes', pw({ project_name: null, project_domain_name: null, trust_id: 'trust-1' })),
+  one('scope-project-and-trust', 'scopes', pw({ trust_id: 'trust-1' })),
+  one('scope-project-and-system', 'scopes', pw({ system_scope: 'all' })),
+  one(
+    'scope-domain-and-system',
+    'scopes',
+    pw({ project_name: null, project_domain_name: null, domain_id: 'd', system_scope: 'all' }),
+  ),
   one('scope-unscoped', 'scopes', pw({ project_name: null, project_domain_name: null })),
   one('scope-tenant-name-in-auth', 'scopes', pw({ project_name: null, tenant_name: 'old-tenant' })),
   one('scope-tenant-id-top-level', 'scopes', { auth: { ...PW, project_name: null }, tenant_id: 'tid-9' }),

@@ -650,3 +650,19 @@ describe('configuration errors reach the operator as one line', () => {
     }
   });
 });
+
+describe('scopes', () => {
+  it('refuses a project and a trust together, as keystoneauth does', async () => {
+    const err = await resolve(
+      {
+        [`${CWD}/clouds.yaml`]:
+          'clouds:\n  c:\n    auth:\n      auth_url: http://k\n      username: u\n      project_id: p\n      trust_id: t\n',
+      },
+      { OS_CLOUD: 'c' },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toBe(
+      `cloud 'c' (${CWD}/clouds.yaml) asks for more than one scope (project, trust): pick one`,
+    );
+  });
+});
