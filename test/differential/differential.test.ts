@@ -74,7 +74,7 @@ describe.skipIf(missing !== undefined)('osmeta resolves clouds.yaml and OS_* as 
       }),
     ]);
     for (const [k, v] of ref) osc.set(k, v);
-  }, 240_000);
+  }, 600_000);
 
   afterAll(async () => {
     // OSMETA_DIFFERENTIAL_REPORT=file.json: both sides of every case, for reading the differences

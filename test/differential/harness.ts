@@ -130,7 +130,7 @@ export async function runOsmeta(cloud: FakeCloud, tls: Tls, tmp: string, c: Case
   let detail = 'ok';
   let ok = true;
   try {
-    const session = await createSession(ctx, { timeout: 10, flags: flagsOf(args) });
+    const session = await createSession(ctx, { timeout: 60, flags: flagsOf(args) });
     try {
       await session.request('compute', { path: '/servers/detail' });
     } finally {

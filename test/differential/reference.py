@@ -15,7 +15,7 @@ import signal
 import sys
 
 CONCURRENCY = int(os.environ.get("DIFF_CONCURRENCY", "4"))
-CASE_TIMEOUT = 30
+CASE_TIMEOUT = 120
 
 
 def run_child(case):
