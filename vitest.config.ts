@@ -12,6 +12,15 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'differential',
+          include: ['test/differential/**/*.test.ts'],
+          // about 90 s on an idle 2-core machine; the bound is for a busy one
+          testTimeout: 30_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 120_000,

@@ -162,6 +162,13 @@ export function requireAuthUrl(cloud: ResolvedCloud): string {
       hint: 'choose one with --os-cloud or OS_CLOUD',
     });
   }
+  if (cloud.profile !== undefined) {
+    throw credentialsError(
+      'MISSING_CREDENTIALS',
+      `cloud '${cloud.name}' has no auth_url: it names the vendor profile '${cloud.profile}', and vendor profiles are not read`,
+      { hint: "copy the profile's auth_url (and region) into the cloud's entry in clouds.yaml" },
+    );
+  }
   throw credentialsError(
     'MISSING_CREDENTIALS',
     cloud.configured
@@ -173,6 +180,92 @@ export function requireAuthUrl(cloud: ResolvedCloud): string {
   );
 }
 
+/** The v3 entry's self link in an identity version document (one version, or a list of them). */
+export function v3FromVersionDocument(text: string, base: string): string | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!doc || typeof doc !== 'object') return undefined;
+  const d = doc as { version?: unknown; versions?: unknown };
+  const list: unknown[] = d.version
+    ? [d.version]
+    : Array.isArray(d.versions)
+      ? d.versions
+      : Array.isArray((d.versions as { values?: unknown } | undefined)?.values)
+        ? ((d.versions as { values: unknown[] }).values ?? [])
+        : [];
+  let best: { minor: number; href: string } | undefined;
+  for (const v of list) {
+    if (!v || typeof v !== 'object') continue;
+    const e = v as { id?: unknown; links?: unknown };
+    const m = typeof e.id === 'string' ? /^v3(?:\.(\d+))?$/.exec(e.id) : null;
+    if (!m || !Array.isArray(e.links)) continue;
+    const self = e.links.find((l) => (l as { rel?: unknown })?.rel === 'self') as
+      | { href?: unknown }
+      | undefined;
+    if (typeof self?.href !== 'string') continue;
+    let href: string;
+    try {
+      href = new URL(self.href, base).toString();
+    } catch {
+      continue;
+    }
+    if (!/^https?:$/.test(new URL(href).protocol)) continue;
+    const minor = Number(m[1] ?? 0);
+    if (!best || minor > best.minor) best = { minor, href };
+  }
+  return best?.href;
+}
+
+/** The v3 token URL the identity endpoint's version document names, or undefined without one. */
+async function discoverTokenUrl(http: HttpClient, cloud: ResolvedCloud, authUrl: string) {
+  const res = await http.request({
+    method: 'GET',
+    url: authUrl,
+    headers: { Accept: 'application/json' },
+    tls: cloud.tls,
+    service: 'Keystone',
+  });
+  const v3 = res.status < 400 ? v3FromVersionDocument(res.body.toString('utf8'), authUrl) : undefined;
+  return { url: v3 === undefined ? undefined : `${v3.replace(/\/+$/, '')}/auth/tokens`, res };
+}
+
+function noVersionDocument(authUrl: string, res: HttpResponse): OsmetaError {
+  return operationalError(
+    'KEYSTONE_NOT_FOUND',
+    `no Keystone v3 at ${authUrl}: ${res.status < 400 ? 'no v3 in its version document' : `HTTP ${res.status}`}`,
+    {
+      hint: 'check auth_url (OS_AUTH_URL): it is the identity endpoint, with or without /v3',
+      ...rid(res),
+    },
+  );
+}
+
+/** An auth_url that names v3 is used as it is; the generic plugins otherwise read the version document. */
+function needsDiscovery(cloud: Pick<ResolvedCloud, 'discover'>, authUrl: string): boolean {
+  return cloud.discover === true && !/\/v3\/?$/.test(new URL(authUrl).pathname);
+}
+
+/**
+ * Where to POST. The generic plugins (password, token) find v3 as keystoneauth's discovery does
+ * (generic/base.py _do_create_plugin): the version document at auth_url and its v3 link, so a
+ * Keystone behind a path prefix is found; an auth_url ending in /v3 is v3 itself. The v3 plugins
+ * use auth_url as it is.
+ */
+export async function resolveTokenUrl(
+  http: HttpClient,
+  cloud: ResolvedCloud,
+  authUrl: string,
+): Promise<string> {
+  if (!needsDiscovery(cloud, authUrl)) return tokenUrl(authUrl);
+  const found = await discoverTokenUrl(http, cloud, authUrl);
+  if (found.url === undefined) throw noVersionDocument(authUrl, found.res);
+  return found.url;
+}
+
 export async function authenticate(http: HttpClient, cloud: ResolvedCloud): Promise<KeystoneToken> {
   const authUrl = requireAuthUrl(cloud);
   const body = authBody(cloud);
@@ -181,15 +274,42 @@ export async function authenticate(http: HttpClient, cloud: ResolvedCloud): Prom
     Accept: 'application/json',
   };
   if (cloud.authType === 'v3token' && cloud.auth.token) headers[HEADER_AUTH_TOKEN] = cloud.auth.token;
-  const url = tokenUrl(authUrl);
-  const res = await http.request({
-    method: 'POST',
-    url,
-    headers,
-    body: JSON.stringify(body),
-    tls: cloud.tls,
-    service: 'Keystone',
-  });
+  const post = (u: string) =>
+    http.request({
+      method: 'POST',
+      url: u,
+      headers,
+      body: JSON.stringify(body),
+      tls: cloud.tls,
+      service: 'Keystone',
+    });
+  let url = tokenUrl(authUrl);
+  let res: HttpResponse;
+  if (!needsDiscovery(cloud, authUrl)) {
+    res = await post(url);
+  } else {
+    // The version document and the usual place ({auth_url}/v3/auth/tokens, where osmeta has always
+    // posted) are asked at once, so a cold run pays no extra round trip when they agree; when the
+    // document points elsewhere, that answer is dropped and the POST goes where it points.
+    const speculative = post(url);
+    speculative.catch(() => undefined);
+    let found: Awaited<ReturnType<typeof discoverTokenUrl>>;
+    try {
+      found = await discoverTokenUrl(http, cloud, authUrl);
+    } catch (err) {
+      await speculative.catch(() => undefined);
+      throw err;
+    }
+    if (found.url === undefined || found.url === url) {
+      res = await speculative;
+      if (found.url === undefined && res.status !== 201 && res.status !== 200)
+        throw noVersionDocument(authUrl, found.res);
+    } else {
+      await speculative.catch(() => undefined);
+      url = found.url;
+      res = await post(url);
+    }
+  }
   const why = apiErrorMessage(res) ?? `HTTP ${res.status}`;
   if (res.status === 401) {
     throw credentialsError('KEYSTONE_UNAUTHORIZED', `Keystone rejected ${describeIdentity(cloud)}: ${why}`, {

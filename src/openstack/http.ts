@@ -351,6 +351,15 @@ function errorText(err: unknown): string {
   return msg.split('\n')[0] ?? '';
 }
 
+/** An HTTPS request, no client certificate sent, and the socket closed before a byte of answer. */
+function clientCertRequired(err: unknown, url: URL, r: HttpRequest): boolean {
+  if (url.protocol !== 'https:' || r.tls?.cert !== undefined || r.socketPath !== undefined) return false;
+  const e = err as { code?: unknown; socket?: { bytesRead?: unknown } } | undefined;
+  const alert = errorCode(err);
+  if (alert === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') return true;
+  return e?.code === 'UND_ERR_SOCKET' && e.socket?.bytesRead === 0;
+}
+
 function translate(err: unknown, r: HttpRequest, timedOut: boolean, timeoutMs: number): TransportError {
   if (err instanceof TransportError) return err;
   const url = new URL(r.url);
@@ -400,6 +409,14 @@ function translate(err: unknown, r: HttpRequest, timedOut: boolean, timeoutMs: n
       'tls',
       `TLS failed: ${errorText(err) || code}`,
       'give the CA bundle (--os-cacert / --metadata-cacert)',
+    );
+  }
+  if (clientCertRequired(err, url, r)) {
+    // TLS 1.3: the server's "certificate required" alert comes after the handshake, as a close
+    return mk(
+      'tls',
+      'TLS failed: the server closed the connection before answering, as a server that requires a client certificate does',
+      'give a client certificate and key (--os-cert / --os-key, or cert and key in clouds.yaml)',
     );
   }
   if (code === 'UND_ERR_SOCKET' || (err as { code?: unknown })?.code === 'UND_ERR_SOCKET') {

@@ -10,7 +10,7 @@ import {
   requireAuthUrl,
 } from './auth.js';
 import { requireEndpoint } from './catalog.js';
-import { loadCloud, type ResolvedCloud, serviceSetting } from './config.js';
+import { loadCloud, normaliseInterfaces, type ResolvedCloud, serviceSetting } from './config.js';
 import { HttpClient, type HttpResponse } from './http.js';
 import type { OpenStackFlags } from './options.js';
 import { cacheKey, dropCachedToken, readCachedToken, writeCachedToken } from './token-cache.js';
@@ -73,23 +73,7 @@ export class Session {
 
   /** The service's endpoint: <type>_endpoint_override, else the catalog by interface and region. */
   endpoint(serviceType: string): string {
-    const override = serviceSetting(this.cloud, serviceType, 'endpoint_override');
-    if (typeof override === 'string' && override !== '') return override;
-    const iface = serviceSetting(this.cloud, serviceType, 'interface');
-    const region = serviceSetting(this.cloud, serviceType, 'region_name');
-    return requireEndpoint(this.token.catalog, {
-      serviceType,
-      interfaces: Array.isArray(iface)
-        ? iface.map(String)
-        : typeof iface === 'string' && iface !== ''
-          ? iface.split(',')
-          : this.cloud.interface,
-      ...(typeof region === 'string' && region !== ''
-        ? { region }
-        : this.cloud.regionName
-          ? { region: this.cloud.regionName }
-          : {}),
-    });
+    return serviceEndpoint(this.cloud, this.token, serviceType);
   }
 
   async request(serviceType: string, r: ServiceRequest): Promise<HttpResponse> {
@@ -143,6 +127,52 @@ export class Session {
   async close(): Promise<void> {
     await this.http.close();
   }
+}
+
+/** keystoneauth session.py: %(project_id)s and %(user_id)s in an endpoint override are the token's. */
+export function expandEndpointOverride(
+  url: string,
+  token: Pick<KeystoneToken, 'projectId' | 'userId'>,
+): string {
+  return url.replace(/%\((project_id|user_id)\)s/g, (_m, k: string) => {
+    const v = k === 'project_id' ? token.projectId : token.userId;
+    if (v === undefined) {
+      throw operationalError(
+        'ENDPOINT_NOT_FOUND',
+        `the endpoint override ${url} needs the token's ${k}, and the token has none`,
+        {
+          hint:
+            k === 'project_id'
+              ? 'scope the token to a project (--os-project-name / --os-project-id)'
+              : undefined,
+        },
+      );
+    }
+    return encodeURIComponent(v);
+  });
+}
+
+export function serviceEndpoint(
+  cloud: ResolvedCloud,
+  token: Pick<KeystoneToken, 'catalog' | 'projectId' | 'userId'>,
+  serviceType: string,
+): string {
+  const override = serviceSetting(cloud, serviceType, 'endpoint_override');
+  if (typeof override === 'string' && override !== '') return expandEndpointOverride(override, token);
+  const iface = serviceSetting(cloud, serviceType, 'interface');
+  const region = serviceSetting(cloud, serviceType, 'region_name');
+  return requireEndpoint(token.catalog, {
+    serviceType,
+    interfaces:
+      Array.isArray(iface) || (typeof iface === 'string' && iface !== '')
+        ? normaliseInterfaces(iface)
+        : cloud.interface,
+    ...(typeof region === 'string' && region !== ''
+      ? { region }
+      : cloud.regionName
+        ? { region: cloud.regionName }
+        : {}),
+  });
 }
 
 const rid = (res: HttpResponse) => (res.requestId === undefined ? {} : { requestId: res.requestId });

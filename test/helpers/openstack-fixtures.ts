@@ -69,6 +69,23 @@ export function keystoneToken(token: string, expiresAt: Date) {
   });
 }
 
+/** Keystone's answer to GET /v3 (the version document keystoneauth's discovery reads). */
+export function keystoneVersion(base: string = FX.keystone) {
+  return () => ({
+    statusCode: 200,
+    data: JSON.stringify({
+      version: {
+        id: 'v3.14',
+        status: 'stable',
+        updated: '2020-04-07T00:00:00Z',
+        links: [{ rel: 'self', href: `${base}/v3/` }],
+        'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' }],
+      },
+    }),
+    responseOptions: { headers: { 'content-type': 'application/json' } },
+  });
+}
+
 /** A resolved cloud for tests that skip clouds.yaml. */
 export function cloudOf(auth: CloudAuth, authType: ResolvedCloud['authType'] = 'password'): ResolvedCloud {
   return {

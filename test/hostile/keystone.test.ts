@@ -74,6 +74,9 @@ describe('a Keystone that echoes any credential it was sent', () => {
       'an application-credential secret',
       {
         OS_AUTH_TYPE: 'v3applicationcredential',
+        // an application credential carries its own scope: no project or domain beside it
+        OS_PROJECT_NAME: '',
+        OS_PROJECT_DOMAIN_NAME: '',
         OS_APPLICATION_CREDENTIAL_ID: 'c0ffee',
         OS_APPLICATION_CREDENTIAL_SECRET: APP_SECRET,
       },

@@ -1,9 +1,29 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { authBody, authenticate, tokenUrl } from '../../../src/openstack/auth.js';
+import {
+  authBody,
+  authenticate,
+  requireAuthUrl,
+  resolveTokenUrl,
+  tokenUrl,
+  v3FromVersionDocument,
+} from '../../../src/openstack/auth.js';
 import type { CloudAuth, ResolvedCloud } from '../../../src/openstack/config.js';
 import { HttpClient } from '../../../src/openstack/http.js';
+import { makeTls } from '../../differential/fake-cloud.js';
 import { createTestContext } from '../../helpers/context.js';
-import { cloudOf, FX, mockAgent, replyWith } from '../../helpers/openstack-fixtures.js';
+import {
+  cloudOf,
+  FX,
+  keystoneToken,
+  keystoneVersion,
+  mockAgent,
+  replyWith,
+} from '../../helpers/openstack-fixtures.js';
 
 const ADMIN: CloudAuth = {
   authUrl: `${FX.keystone}/v3`,
@@ -191,5 +211,135 @@ describe('authenticate', () => {
       message: `no Keystone v3 at ${FX.keystone}/v3/auth/tokens (HTTP 404)`,
       exitCode: 1,
     });
+  });
+});
+
+describe('identity version discovery (keystoneauth generic plugins)', () => {
+  const POST = { path: '/prefix/identity/v3/auth/tokens', method: 'POST' as const };
+
+  it('reads the version document once and posts where it points (Keystone behind a path prefix)', async () => {
+    const agent = mockAgent();
+    const pool = agent.get(FX.keystone);
+    pool
+      .intercept({ path: '/prefix', method: 'GET' })
+      .reply(keystoneVersion(`${FX.keystone}/prefix/identity`));
+    pool.intercept(POST).reply(keystoneToken('tok-d', new Date(Date.now() + 3600_000)));
+    const { ctx } = createTestContext({ dispatcher: agent });
+    const cloud = { ...cloudOf({ ...ADMIN, authUrl: `${FX.keystone}/prefix` }), discover: true };
+    const t = await authenticate(new HttpClient(ctx, { timeout: 5 }), cloud);
+    expect(t.token).toBe('tok-d');
+    agent.assertNoPendingInterceptors();
+  });
+
+  it('takes the newest v3 of a version list, and a v3 URL as it is when there is no document', async () => {
+    const list = JSON.stringify({
+      versions: {
+        values: [
+          { id: 'v2.0', links: [{ rel: 'self', href: 'http://k/v2.0/' }] },
+          { id: 'v3.4', links: [{ rel: 'self', href: 'http://k/old/v3/' }] },
+          { id: 'v3.14', links: [{ rel: 'self', href: 'http://k/new/v3/' }] },
+        ],
+      },
+    });
+    expect(v3FromVersionDocument(list, 'http://k/')).toBe('http://k/new/v3/');
+    expect(v3FromVersionDocument('<html>', 'http://k/')).toBeUndefined();
+    // an auth_url that names v3 is v3: nothing is asked before the POST (no interceptor here)
+    const { ctx } = createTestContext({ dispatcher: mockAgent() });
+    const cloud = { ...cloudOf(ADMIN), discover: true };
+    expect(await resolveTokenUrl(new HttpClient(ctx, { timeout: 5 }), cloud, `${FX.keystone}/v3/`)).toBe(
+      `${FX.keystone}/v3/auth/tokens`,
+    );
+  });
+
+  it('asks the version document and the usual token URL at once, so a cold run waits for one round trip', async () => {
+    const agent = mockAgent();
+    const pool = agent.get(FX.keystone);
+    const asked: number[] = [];
+    const at =
+      <T>(reply: () => T) =>
+      () => {
+        asked.push(performance.now());
+        return reply();
+      };
+    pool
+      .intercept({ path: '/', method: 'GET' })
+      .reply(at(keystoneVersion(FX.keystone)))
+      .delay(50);
+    pool
+      .intercept({ path: '/v3/auth/tokens', method: 'POST' })
+      .reply(at(keystoneToken('tok-s', new Date(Date.now() + 3600_000))))
+      .delay(50);
+    const { ctx } = createTestContext({ dispatcher: agent });
+    const cloud = { ...cloudOf({ ...ADMIN, authUrl: `${FX.keystone}/` }), discover: true };
+    const t = await authenticate(new HttpClient(ctx, { timeout: 5 }), cloud);
+    expect(t.token).toBe('tok-s');
+    // both were asked before either answered (each answer takes 50 ms)
+    expect(asked).toHaveLength(2);
+    expect(Math.abs((asked[1] ?? 0) - (asked[0] ?? 0))).toBeLessThan(40);
+    agent.assertNoPendingInterceptors();
+  });
+
+  it('fails clearly when an unversioned auth_url has no version document', async () => {
+    const agent = mockAgent();
+    agent.get(FX.keystone).intercept({ path: '/identity', method: 'GET' }).reply(404, 'nothing');
+    const { ctx } = createTestContext({ dispatcher: agent });
+    const cloud = { ...cloudOf(ADMIN), discover: true };
+    const err = await resolveTokenUrl(
+      new HttpClient(ctx, { timeout: 5 }),
+      cloud,
+      `${FX.keystone}/identity`,
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'KEYSTONE_NOT_FOUND', exitCode: 1 });
+    expect((err as Error).message).toBe(`no Keystone v3 at ${FX.keystone}/identity: HTTP 404`);
+  });
+
+  it('asks nothing before the POST for the v3 plugins (v3password, v3token, v3applicationcredential)', async () => {
+    const agent = mockAgent();
+    agent
+      .get(FX.keystone)
+      .intercept({ path: '/v3/auth/tokens', method: 'POST' })
+      .reply(keystoneToken('tok-v3', new Date(Date.now() + 3600_000)));
+    const { ctx } = createTestContext({ dispatcher: agent });
+    const t = await authenticate(new HttpClient(ctx, { timeout: 5 }), { ...cloudOf(ADMIN), discover: false });
+    expect(t.token).toBe('tok-v3');
+    agent.assertNoPendingInterceptors();
+  });
+});
+
+describe('failures before and around the request', () => {
+  it('names the vendor profile when a cloud that uses one has no auth_url', () => {
+    const cloud = { ...cloudOf({ username: 'u' }), name: 'vex', profile: 'vexxhost' };
+    expect(() => requireAuthUrl(cloud)).toThrow(
+      "cloud 'vex' has no auth_url: it names the vendor profile 'vexxhost', and vendor profiles are not read",
+    );
+  });
+
+  it('reports TLS_ERROR, naming the client certificate, when Keystone requires one that was not sent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'osmeta-mtls-'));
+    try {
+      const tls = makeTls(dir);
+      const server = createServer(
+        {
+          cert: readFileSync(tls.cert),
+          key: readFileSync(tls.key),
+          ca: readFileSync(tls.ca),
+          requestCert: true,
+          rejectUnauthorized: true,
+        },
+        (_q, r) => r.end('{}'),
+      );
+      await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/v3`;
+      const { ctx } = createTestContext();
+      const cloud = { ...cloudOf({ ...ADMIN, authUrl: url }), tls: { insecure: false, cacert: tls.ca } };
+      const http = new HttpClient(ctx, { timeout: 5 });
+      const err = await authenticate(http, cloud).catch((e: unknown) => e);
+      await http.close();
+      server.close();
+      expect(err).toMatchObject({ code: 'TLS_ERROR', exitCode: 1 });
+      expect((err as { hint?: string }).hint).toMatch(/client certificate/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  type CloudAuth,
   ConfigError,
   candidateFiles,
   loadCloudFiles,
@@ -8,7 +12,7 @@ import {
   searchDirs,
 } from '../../../src/openstack/config.js';
 import type { OpenStackFlags } from '../../../src/openstack/options.js';
-import { createTestContext } from '../../helpers/context.js';
+import { createTestContext, runCli } from '../../helpers/context.js';
 import { memoryFs } from '../../helpers/memory-fs.js';
 
 const HOME = '/home/op';
@@ -106,16 +110,50 @@ describe('clouds.yaml search', () => {
     expect(c.auth.authUrl).toBe('http://j');
   });
 
-  it('skips an unparsable or unreadable file with a warning and takes the next', async () => {
+  it('skips an unreadable file with a warning and takes the next', async () => {
     const c = await resolve({
-      [`${CWD}/clouds.yaml`]: 'clouds: [unclosed',
       [`${HOME}/.config/openstack/clouds.yaml`]: null,
       ['/etc/openstack/clouds.yaml']: 'clouds: {etc: {}}',
     });
     expect(c.name).toBe('etc');
-    expect(c.warnings.join('\n')).toMatch(/skipping config file \/work\/here\/clouds.yaml/);
     expect(c.warnings.join('\n')).toMatch(
       /skipping config file \/home\/op\/.config\/openstack\/clouds.yaml: permission denied/,
+    );
+  });
+
+  it.each([
+    ['clouds.yaml', 'clouds: [unclosed'],
+    ['secure.yaml', 'clouds: {c: ['],
+  ])('refuses an unparsable %s, naming it, as openstack does', async (file, text) => {
+    const files = { [`${CWD}/${file}`]: text, [`${HOME}/.config/openstack/clouds.yaml`]: 'clouds: {c: {}}' };
+    const err = await resolve(files, { OS_CLOUD: 'c' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toMatch(
+      new RegExp(`^configuration file ${CWD}/${file} is not valid YAML: `),
+    );
+  });
+
+  it('refuses a file that is not UTF-8, as PyYAML does, instead of sending replaced characters', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('clouds:\n  c:\n    auth:\n      username: al'),
+      Buffer.from([0xe9, 0x63]),
+    ]);
+    const err = await resolve(
+      { [`${CWD}/clouds.yaml`]: bytes as unknown as string },
+      { OS_CLOUD: 'c' },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toBe(
+      `configuration file ${CWD}/clouds.yaml is not UTF-8 (invalid byte at offset 41)`,
+    );
+  });
+
+  it('refuses a configuration file over 1 MiB before parsing it', async () => {
+    const big = `clouds:\n  c:\n    region_name: ${'x'.repeat(1024 * 1024)}\n`;
+    const err = await resolve({ [`${CWD}/secure.yaml`]: big }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toMatch(
+      /^configuration file \/work\/here\/secure.yaml is .*more than osmeta reads \(1048576 bytes\)/,
     );
   });
 
@@ -258,7 +296,8 @@ describe('override order: flag > OS_* > secure.yaml > clouds.yaml > defaults', (
   it.each<[string, Record<string, string>, OpenStackFlags, string[]]>([
     ['clouds.yaml over the default', {}, {}, ['internal']],
     ['OS_INTERFACE over clouds.yaml', { OS_INTERFACE: 'admin' }, {}, ['admin']],
-    ['the legacy OS_ENDPOINT_TYPE, publicURL spelling', { OS_ENDPOINT_TYPE: 'publicURL' }, {}, ['public']],
+    ['not OS_ENDPOINT_TYPE: openstack has no such option', { OS_ENDPOINT_TYPE: 'admin' }, {}, ['internal']],
+    ['the v2-era internalURL spelling', { OS_INTERFACE: 'adminURL' }, {}, ['admin']],
     ['--os-interface over OS_INTERFACE', { OS_INTERFACE: 'admin' }, { osInterface: 'public' }, ['public']],
   ])('interface: %s', async (_what, env, flags, expected) => {
     expect((await resolve(files, { OS_CLOUD: 'c', ...env }, flags)).interface).toEqual(expected);
@@ -347,15 +386,20 @@ describe('auth options', () => {
     expect(c.auth.domainId).toBe('d1');
   });
 
-  it('fills missing domains with OS_DEFAULT_DOMAIN (default: default) as osc does', async () => {
-    const c = await resolve({}, { OS_AUTH_URL: 'http://k', OS_USERNAME: 'u', OS_PROJECT_NAME: 'p' });
+  it('fills missing domains with OS_DEFAULT_DOMAIN (default: default) only for identity API 3, as osc does', async () => {
+    const v3 = {
+      OS_AUTH_URL: 'http://k',
+      OS_USERNAME: 'u',
+      OS_PROJECT_NAME: 'p',
+      OS_IDENTITY_API_VERSION: '3',
+    };
+    const c = await resolve({}, v3);
     expect(c.auth).toMatchObject({ userDomainId: 'default', projectDomainId: 'default' });
-    const d = await resolve(
-      {},
-      { OS_AUTH_URL: 'http://k', OS_USERNAME: 'u', OS_PROJECT_NAME: 'p' },
-      { osDefaultDomain: 'dom' },
-    );
+    const d = await resolve({}, v3, { osDefaultDomain: 'dom' });
     expect(d.auth).toMatchObject({ userDomainId: 'dom', projectDomainId: 'dom' });
+    const e = await resolve({}, { ...v3, OS_IDENTITY_API_VERSION: '' });
+    expect(e.auth.userDomainId).toBeUndefined();
+    expect(e.auth.projectDomainId).toBeUndefined();
   });
 
   it.each<[string, Record<string, string>, string]>([
@@ -419,5 +463,206 @@ describe('YAML as PyYAML reads it', () => {
   ])('reads %s as %j', async (text, expected) => {
     const { parseYaml } = await import('../../../src/openstack/config.js');
     expect(await parseYaml(`v: ${text}`)).toEqual({ v: expected });
+  });
+});
+
+describe('as openstack(1) resolves a named cloud (python-openstackclient 6.0)', () => {
+  const FILE = `${CWD}/clouds.yaml`;
+  const named = (auth: string, top = '') => ({
+    [FILE]: `clouds:\n  c:\n${top}    auth:\n      auth_url: http://k:5000\n${auth}`,
+  });
+  const FULL = named(
+    '      username: alice\n      password: file-pw\n      project_name: ops\n      user_domain_name: UD\n      project_domain_name: PD\n',
+  );
+
+  it.each<[string, Record<string, string>, OpenStackFlags, Partial<CloudAuth>]>([
+    ['OS_USERNAME overrides the user', { OS_USERNAME: 'bob' }, {}, { username: 'bob' }],
+    ['OS_PASSWORD overrides the password', { OS_PASSWORD: 'env-pw' }, {}, { password: 'env-pw' }],
+    [
+      'OS_AUTH_URL overrides auth_url',
+      { OS_AUTH_URL: 'http://other:5000' },
+      {},
+      { authUrl: 'http://other:5000' },
+    ],
+    [
+      '--os-username overrides OS_USERNAME',
+      { OS_USERNAME: 'bob' },
+      { osUsername: 'carol' },
+      { username: 'carol' },
+    ],
+    ['OS_PROJECT_NAME does not override the project', { OS_PROJECT_NAME: 'env' }, {}, { projectName: 'ops' }],
+    ['--os-project-name does not either', {}, { osProjectName: 'flag' }, { projectName: 'ops' }],
+    [
+      'OS_USER_DOMAIN_NAME does not override the domain',
+      { OS_USER_DOMAIN_NAME: 'E' },
+      {},
+      { userDomainName: 'UD' },
+    ],
+    [
+      'OS_PROJECT_DOMAIN_ID is added beside the name (the body then names the domain by ID)',
+      { OS_PROJECT_DOMAIN_ID: 'pdid' },
+      {},
+      { projectDomainName: 'PD', projectDomainId: 'pdid' },
+    ],
+  ])('%s', async (_w, env, flags, expected) => {
+    const c = await resolve(FULL, { OS_CLOUD: 'c', ...env }, flags);
+    expect(c.auth).toMatchObject(expected);
+  });
+
+  it('takes the project from OS_PROJECT_NAME when the cloud names none', async () => {
+    const c = await resolve(named('      username: alice\n'), { OS_CLOUD: 'c', OS_PROJECT_NAME: 'env' });
+    expect(c.auth.projectName).toBe('env');
+  });
+
+  it.each<[string, string, Record<string, string>, Partial<CloudAuth>]>([
+    [
+      'default_domain_id in auth:',
+      '      default_domain_id: d1\n',
+      {},
+      { userDomainId: 'd1', projectDomainId: 'd1' },
+    ],
+    [
+      'default_domain_name in auth:',
+      '      default_domain_name: D\n',
+      {},
+      { userDomainName: 'D', projectDomainName: 'D' },
+    ],
+    ['OS_DEFAULT_DOMAIN_ID with OS_CLOUD', '', { OS_DEFAULT_DOMAIN_ID: 'env-d' }, { userDomainId: 'env-d' }],
+  ])('fills missing domains from %s', async (_w, extra, env, expected) => {
+    const c = await resolve(named(`      username: alice\n      project_name: p\n${extra}`), {
+      OS_CLOUD: 'c',
+      ...env,
+    });
+    expect(c.auth).toMatchObject(expected);
+    expect(c.discover).toBe(true);
+  });
+
+  it('accepts identity_api_version 2 with a /v3 auth_url, with a warning', async () => {
+    const c = await resolve({
+      [FILE]:
+        'clouds:\n  c:\n    identity_api_version: 2\n    auth:\n      auth_url: http://k:5000/v3\n      username: u\n',
+    });
+    expect(c.authType).toBe('password');
+    expect(c.warnings.join('\n')).toContain(
+      "identity_api_version 2 of cloud 'c' ignored: auth_url is a v3 endpoint, and osmeta speaks Keystone v3",
+    );
+  });
+
+  it.each([['v2-era interface: internalURL', 'internalURL', ['internal']]])(
+    'reads %s',
+    async (_w, v, expected) => {
+      const c = await resolve(named('      username: u\n', `    interface: ${v}\n`), { OS_CLOUD: 'c' });
+      expect(c.interface).toEqual(expected);
+    },
+  );
+
+  it('hints to quote a value YAML reads as a boolean (username: yes)', async () => {
+    const err = await resolve(named('      username: yes\n'), { OS_CLOUD: 'c' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toBe(
+      `username of cloud 'c' (${FILE}) is the boolean true: YAML reads yes/no/on/off/true/false as booleans`,
+    );
+    expect((err as ConfigError).hint).toBe('quote the value in clouds.yaml: username: "…"');
+  });
+
+  it('warns about an auth: key the auth type does not have', async () => {
+    const c = await resolve(named('      username: u\n      colour: blue\n'), { OS_CLOUD: 'c' });
+    expect(c.warnings).toContain(
+      "ignoring auth key 'colour' of cloud 'c': not an option of auth type password",
+    );
+  });
+
+  it('refuses clearly a cloud whose name YAML reads as a number', async () => {
+    const err = await resolve(
+      { [FILE]: 'clouds:\n  123:\n    auth: {auth_url: http://k}\n' },
+      { OS_CLOUD: '123' },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toBe(
+      `cloud '123' in ${FILE} is a number in YAML, and openstack finds clouds by string names only`,
+    );
+    expect((err as ConfigError).hint).toBe("quote the name in clouds.yaml: '123':");
+  });
+
+  it.each([
+    ['no scheme', '127.0.0.1:5000'],
+    ['a port that is not a number', 'http://127.0.0.1:abc/v3'],
+    ['another scheme', 'ftp://k/v3'],
+  ])('refuses an auth_url with %s as a configuration error naming the cloud and the key', async (_w, url) => {
+    const err = await resolve(
+      { [FILE]: `clouds:\n  c:\n    auth:\n      auth_url: "${url}"\n      username: u\n` },
+      { OS_CLOUD: 'c' },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).code).toBe('CLOUD_CONFIG_ERROR');
+    expect((err as ConfigError).message).toBe(
+      `auth_url of cloud 'c' (${FILE}) is not an http(s) URL: "${url}"`,
+    );
+  });
+
+  it('refuses a scope with an application credential, which carries its own', async () => {
+    const err = await resolve(
+      {
+        [FILE]:
+          'clouds:\n  c:\n    auth_type: v3applicationcredential\n    auth:\n      auth_url: http://k\n      application_credential_id: a\n      project_name: p\n',
+      },
+      { OS_CLOUD: 'c' },
+    ).catch((e: unknown) => e);
+    expect((err as ConfigError).message).toBe(
+      `cloud 'c' (${FILE}) asks for a scope (project_name) with an application credential, which carries its own`,
+    );
+  });
+});
+
+describe('configuration errors reach the operator as one line', () => {
+  it.each([
+    [
+      'an auth_url with no scheme',
+      'auth_url: "127.0.0.1:5000"',
+      /^error: auth_url of cloud 'c' \(.*\) is not an http\(s\) URL: "127.0.0.1:5000"$/,
+    ],
+    [
+      'an auth_url with a port of abc',
+      'auth_url: http://127.0.0.1:abc/v3',
+      /^error: auth_url of cloud 'c' \(.*\) is not an http\(s\) URL: "http:\/\/127.0.0.1:abc\/v3"$/,
+    ],
+  ])('get exits 1 for %s, naming the cloud and the key', async (_w, line, first) => {
+    const dir = mkdtempSync(join(tmpdir(), 'osmeta-cfg-'));
+    try {
+      writeFileSync(
+        join(dir, 'clouds.yaml'),
+        `clouds:\n  c:\n    auth:\n      ${line}\n      username: u\n      password: p\n`,
+      );
+      const r = await runCli(['get', 'cc44da1b-aa6c-4ab2-926d-31aa6e134fb0', 'meta_data.json'], {
+        env: {
+          OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml'),
+          OS_CLOUD: 'c',
+          OSMETA_SHARED_SECRET: 's',
+          XDG_CACHE_HOME: dir,
+        },
+      });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.split('\n')[0]).toMatch(first);
+      expect(r.stderr).not.toMatch(/INTERNAL_ERROR|unexpected error|at .*\.ts:/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('scopes', () => {
+  it('refuses a project and a trust together, as keystoneauth does', async () => {
+    const err = await resolve(
+      {
+        [`${CWD}/clouds.yaml`]:
+          'clouds:\n  c:\n    auth:\n      auth_url: http://k\n      username: u\n      project_id: p\n      trust_id: t\n',
+      },
+      { OS_CLOUD: 'c' },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toBe(
+      `cloud 'c' (${CWD}/clouds.yaml) asks for more than one scope (project, trust): pick one`,
+    );
   });
 });
