@@ -96,9 +96,10 @@ stop_pid() {
   fi
 }
 
-rss_kib() {  # resident set of a process group (the service and its workers)
+rss_kib() {  # resident set of a process group (the service and its workers), or of one process
   local pid=$1
-  ps -o rss= -g "$pid" 2>/dev/null | awk '{s+=$1} END {print s+0}'
+  { ps -o rss= -g "$pid" 2>/dev/null || ps -o rss= -p "$pid" 2>/dev/null || true; } \
+    | awk '{s+=$1} END {print s+0}'
 }
 
 # ---- Open vSwitch (the lab's own ovsdb-server and ovs-vswitchd) -------------
