@@ -40,7 +40,7 @@ async function metadataApi(handler: Parameters<typeof startServer>[0]) {
 }
 
 describe('a metadata URL with user info', () => {
-  it('never prints the password: not in --debug lines, errors or --json', async () => {
+  it('is refused without printing the password: as a flag (exit 2) and from OSMETA_METADATA_URL (exit 1)', async () => {
     const m = await startServer((_req, res) => json(res, 500, { message: `boom ${ESCAPES}` }));
     servers.push(m);
     const c = hostileCloud(undefined);
@@ -49,14 +49,18 @@ describe('a metadata URL with user info', () => {
     const args = ['get', VM, 'meta_data.json', '--project-id', PROJECT, '--forwarded-for', '10.0.0.5'];
     for (const extra of [['--debug'], ['--json', '--debug']]) {
       const r = await c.run([...args, '--metadata-url', url, ...extra]);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toContain('debug: metadata API: http://***@127.0.0.1');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        /^error: --metadata-url 'http:\/\/\*\*\*@127\.0\.0\.1:\d+' has user info \(user:password@\): give credentials another way\n/,
+      );
       expect(leaked(r, [URL_PASSWORD, SHARED_SECRET])).toEqual([]);
       expect(r.stderr).not.toMatch(RAW_CONTROL);
     }
     const viaEnv = await c.run([...args, '--debug'], { env: { OSMETA_METADATA_URL: url } });
+    expect(viaEnv.code).toBe(1);
+    expect(viaEnv.stderr).toContain('error: OSMETA_METADATA_URL has user info');
     expect(leaked(viaEnv, [URL_PASSWORD])).toEqual([]);
-    expect(m.requests.length).toBeGreaterThan(0);
+    expect(m.requests).toEqual([]);
   });
 });
 
