@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_RESPONSE_BYTES, parseByteSize } from '../limits.js';
+import { parseByteSize } from '../limits.js';
 import { documentProblem, headerValueProblem, requireValid } from '../util/validate.js';
 
 // Option parsers the commands share, built on src/util/validate.ts: every value that becomes a
@@ -39,13 +39,13 @@ export const checkDocument = (value: string): string =>
 
 export const MAX_RESPONSE_SIZE_ENV = 'OSMETA_MAX_RESPONSE_SIZE';
 
-/** --max-response-size, else OSMETA_MAX_RESPONSE_SIZE, else osmeta's default (64 MiB). */
+/** --max-response-size, else OSMETA_MAX_RESPONSE_SIZE; undefined: the command's own default. */
 export function maxResponseBytesOf(
   o: { maxResponseSize?: number | undefined },
   env: Record<string, string | undefined>,
-): number {
+): number | undefined {
   if (o.maxResponseSize !== undefined) return o.maxResponseSize;
   const fromEnv = env[MAX_RESPONSE_SIZE_ENV];
-  if (fromEnv === undefined || fromEnv === '') return DEFAULT_MAX_RESPONSE_BYTES;
+  if (fromEnv === undefined || fromEnv === '') return undefined;
   return parseByteSize(MAX_RESPONSE_SIZE_ENV)(fromEnv);
 }

@@ -14,13 +14,14 @@ export type GetInvocation = Invocation<typeof GET, GlobalFlags>;
 export function getOptionsOf({ args, opts: o }: GetInvocation, ctx: Pick<Context, 'env'>): GetOptions {
   const [server, document] = args;
   const { raw: _raw, output: _output, ...rest } = o;
+  const max = maxResponseBytesOf(o, ctx.env);
   return {
+    ...(max === undefined ? {} : { maxResponseBytes: max }),
     ...rest,
     server,
     ...(document === undefined ? {} : { document }),
     os: openStackFlagsOf(o),
     timeout: globalsOf(o).timeout,
-    maxResponseBytes: maxResponseBytesOf(o, ctx.env),
   };
 }
 

@@ -10,6 +10,8 @@ import { junitXml, progressBar, showProgress, smokeView } from './view.js';
 
 export type SmokeInvocation = Invocation<typeof SMOKE, GlobalFlags>;
 
+const maxOf = (n: number | undefined) => (n === undefined ? {} : { maxResponseBytes: n });
+
 export async function smokeAction({ args, opts: o }: SmokeInvocation, ctx: Context): Promise<number> {
   const [servers] = args;
   const g = globalsOf(o);
@@ -29,7 +31,7 @@ export async function smokeAction({ args, opts: o }: SmokeInvocation, ctx: Conte
         servers,
         os: openStackFlagsOf(o),
         timeout: g.timeout,
-        maxResponseBytes: maxResponseBytesOf(o, ctx.env),
+        ...maxOf(maxResponseBytesOf(o, ctx.env)),
       },
       ctx,
       progress ? { onServer: progress.update } : {},
