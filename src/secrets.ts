@@ -172,6 +172,8 @@ export async function resolveSecret(opts: SecretOptions, ctx: Context): Promise<
   }
   const secret = await fromExplicit(opts, ctx);
   const result = secret ?? (await fromDefaults(ctx));
+  // an echoing server (nova's 403 body, a proxy's error page) never shows it back
+  ctx.io.secret(result.value, 'shared-secret');
   if (result.value === '') {
     result.warnings.push(
       `the shared secret from ${describeSource(result.source)} is empty: nova accepts that, but anyone who can reach nova's metadata API can then read any instance's metadata`,

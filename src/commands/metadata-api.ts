@@ -4,6 +4,7 @@ import { METADATA_PORT } from '../metadata/api.js';
 import type { ResolvedCloud } from '../openstack/config.js';
 import type { TlsOptions } from '../openstack/http.js';
 import type { Session } from '../openstack/session.js';
+import { shown, urlProblem } from '../util/validate.js';
 import type { OptionsOf } from './definition.js';
 import type { METADATA_TLS_OPTIONS } from './get/definition.js';
 
@@ -14,16 +15,17 @@ export type MetadataTlsFlags = OptionsOf<typeof METADATA_TLS_OPTIONS>;
 export const METADATA_URL_ENV = 'OSMETA_METADATA_URL';
 export const LOCAL_METADATA_URL = `http://127.0.0.1:${METADATA_PORT}`;
 
+/**
+ * A metadata base URL (osmeta appends paths): http(s), no user info, query or fragment. From a flag
+ * a usage error; from the environment or clouds.yaml an error naming where, never the value.
+ */
 export function checkUrl(value: string, where: string, usage: boolean): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    const msg = `${where} must be an http:// or https:// URL, not '${value}'`;
-    throw usage ? usageError('INVALID_URL', msg) : operationalError('INVALID_URL', msg);
+  const why = urlProblem(value, { base: true });
+  if (why !== undefined) {
+    if (usage) throw usageError('INVALID_URL', `${where} ${shown(value)} ${why}`);
+    throw operationalError('INVALID_URL', `${where} ${why}`, {
+      hint: "nova's metadata API is reached at http(s)://host:port; put credentials nowhere in the URL",
+    });
   }
   return value.replace(/\/+$/, '');
 }

@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import { usageError } from '../errors.js';
+import { MAX_TIMEOUT_SECONDS, parseByteSize, parseSeconds } from '../limits.js';
 import type { OpenStackFlags } from '../openstack/options.js';
 import { OS_FLAGS } from '../openstack/options.js';
 import type { GlobalOptions } from '../output.js';
@@ -31,7 +32,17 @@ export const GLOBAL_OPTIONS = [
   flag('-q, --quiet', 'print nothing but errors'),
   flag('--debug', 'log every request and command on stderr (secrets redacted)'),
   flag('--no-color', 'no colour (NO_COLOR is honoured too)'),
-  value('--timeout <seconds>', 'timeout for every network request', parsePositiveSeconds('--timeout'), 10),
+  value(
+    '--timeout <seconds>',
+    `timeout for every network request (at most ${MAX_TIMEOUT_SECONDS})`,
+    parseSeconds('--timeout'),
+    10,
+  ),
+  value(
+    '--max-response-size <size>',
+    'largest HTTP response body read, e.g. 64MiB or 1GB (default 64MiB) [OSMETA_MAX_RESPONSE_SIZE]',
+    parseByteSize('--max-response-size'),
+  ),
 ];
 
 const GROUP = 'OpenStack options:';

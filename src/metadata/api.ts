@@ -119,7 +119,7 @@ export async function fetchMetadata(
   };
 }
 
-function transportHint(e: TransportError, t: MetadataTarget): OsmetaError {
+export function transportHint(e: TransportError, t: MetadataTarget): OsmetaError {
   let hint: string;
   if (t.via === 'socket') {
     switch (e.failure) {

@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import { credentialsError, operationalError } from '../errors.js';
 import { promptSecret } from '../secrets.js';
+import { checkConfigUrl } from '../util/validate.js';
 import {
   apiErrorMessage,
   authenticate,
@@ -233,6 +234,14 @@ export async function withSecret(ctx: Context, cloud: ResolvedCloud): Promise<Re
   return { ...cloud, auth };
 }
 
+/** A malformed auth_url is a configuration error naming the file (or variable) and the key, never the value. */
+export function checkAuthUrl(cloud: ResolvedCloud): void {
+  const url = cloud.auth.authUrl;
+  if (url === undefined || url === '') return;
+  const where = cloud.configFile !== undefined && cloud.name !== 'envvars' ? cloud.configFile : 'OS_AUTH_URL';
+  checkConfigUrl(url, where, `auth_url of cloud '${cloud.name}'`);
+}
+
 /** Registers every secret a cloud's configuration holds, so that no output shows it. */
 export function registerCloudSecrets(ctx: Context, cloud: ResolvedCloud): void {
   const a = cloud.auth;
@@ -251,6 +260,7 @@ export async function createSession(ctx: Context, o: SessionOptions): Promise<Se
   const http = o.http ?? new HttpClient(ctx, { timeout: o.timeout });
   const useCache = o.flags.tokenCache !== false;
   requireAuthUrl(cloud);
+  checkAuthUrl(cloud);
   // the credential is part of the cache key (keystoneauth's get_cache_id_elements): a password to
   // be prompted for is asked before the cache is consulted, so a wrong one is never masked
   const withCredential = await withSecret(ctx, cloud);

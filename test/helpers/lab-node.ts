@@ -50,8 +50,18 @@ export interface LabNode {
   novaPort: number;
   /** what the probe run inside the namespace answers (a captured .http, or an outcome) */
   haproxyProbe: { file?: string; outcome?: string; status?: number };
-  agent: { behaviour: AgentBehaviour; requests: Record<string, string | undefined>[] };
-  nova: { requests: Record<string, string | undefined>[]; secret: string };
+  agent: {
+    behaviour: AgentBehaviour;
+    requests: Record<string, string | undefined>[];
+    /** answers instead of the agent's own logic (a hostile agent) */
+    handler?: (req: IncomingMessage, res: ServerResponse) => void;
+  };
+  nova: {
+    requests: Record<string, string | undefined>[];
+    secret: string;
+    /** answers instead of nova's own logic (a hostile nova) */
+    handler?: (req: IncomingMessage, res: ServerResponse) => void;
+  };
   close(): Promise<void>;
 }
 
@@ -74,6 +84,7 @@ export async function labNode(): Promise<LabNode> {
 
   const agentServer = createServer((req: IncomingMessage, res: ServerResponse) => {
     agent.requests.push(flat(req));
+    if (agent.handler) return agent.handler(req, res);
     const xff = req.headers['x-forwarded-for'];
     if (agent.behaviour === 'hang') {
       pending.push(res);
@@ -94,6 +105,7 @@ export async function labNode(): Promise<LabNode> {
 
   const novaServer = createServer((req, res) => {
     nova.requests.push(flat(req));
+    if (nova.handler) return nova.handler(req, res);
     if (req.url === '/') return send(res, 'nova-metadata/root.200.http');
     const id = req.headers['x-instance-id'];
     const sig = req.headers['x-instance-id-signature'];

@@ -80,3 +80,31 @@ describe('a Keystone that echoes a password from clouds.yaml', () => {
     }
   });
 });
+
+describe('a clouds.yaml with a malformed auth_url', () => {
+  it.each([
+    ['127.0.0.1:5000/v3', 'no scheme'],
+    ['http://127.0.0.1:abc/v3', 'a port of abc'],
+  ])('%s (%s): exit 1 naming the file and the key, not INTERNAL_ERROR', async (authUrl) => {
+    const c = hostileCloud(undefined);
+    cleanups.push(c.cleanup);
+    const file = join(c.dir, 'clouds.yaml');
+    writeFileSync(
+      file,
+      `clouds:\n  lab:\n    auth:\n      auth_url: "${authUrl}"\n      username: admin\n      password: "${CLOUD_PASSWORD}"\n      project_name: admin\n`,
+    );
+    const env = { OS_CLIENT_CONFIG_FILE: file, OS_CLOUD: 'lab' };
+    for (const argv of [
+      ['get', VM, '--no-token-cache'],
+      ['smoke', '--no-token-cache'],
+    ]) {
+      const r = await c.run([...argv, '--json'], { env });
+      expect(r.code).toBe(1);
+      const err = JSON.parse(r.stdout).error as { code: string; message: string };
+      expect(err.code).not.toBe('INTERNAL_ERROR');
+      expect(err.message).toContain(file);
+      expect(err.message).toContain('auth_url');
+      expect(leaked(r, [CLOUD_PASSWORD])).toEqual([]);
+    }
+  });
+});

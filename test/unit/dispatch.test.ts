@@ -81,7 +81,7 @@ describe('the fast path reads get exactly as commander does', () => {
         '--via-socket',
         '/run/s',
         '--network-id',
-        'n',
+        ID,
         '--secret-from-config',
         'a',
         '--secret-from-config',

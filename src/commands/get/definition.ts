@@ -1,5 +1,7 @@
-import { arg, defineCommand, flag, text } from '../definition.js';
+import { parseBaseUrl, parseIpAddress, parseNetworkId, parseRouterId } from '../../util/validate.js';
+import { arg, defineCommand, flag, text, value } from '../definition.js';
 import { SECRET_OPTIONS } from '../shared.js';
+import { parseProjectId } from '../values.js';
 
 /** The metadata API's TLS options, shared by get and smoke. */
 export const METADATA_TLS_OPTIONS = [
@@ -23,19 +25,35 @@ export const GET = defineCommand({
     flag('--all', 'every document of the version, fetched at once'),
     flag('--ec2', 'the document is a path in the EC2 tree (default: meta-data/)'),
     text('--metadata-version <version>', 'metadata version (not --version)', { default: 'latest' }),
-    text('--project-id <id>', "the server's project ID: skips Keystone and nova (the server must be a UUID)"),
+    value(
+      '--project-id <id>',
+      "the server's project ID: skips Keystone and nova (the server must be a UUID)",
+      parseProjectId(),
+    ),
     flag('--all-projects', 'find the server by name in every project (admin)'),
-    text('--forwarded-for <ip>', "X-Forwarded-For (default: the server's first fixed IPv4)"),
-    text(
+    value(
+      '--forwarded-for <ip>',
+      "X-Forwarded-For (default: the server's first fixed IPv4)",
+      parseIpAddress(),
+    ),
+    value(
       '--metadata-url <url>',
-      "nova's metadata API [OSMETA_METADATA_URL] (default: the compute endpoint's host, port 8775)",
+      "nova's metadata API [OSMETA_METADATA_URL] (default: the compute endpoint's host, port 8775; no user info, query or fragment)",
+      parseBaseUrl('--metadata-url'),
     ),
     ...METADATA_TLS_OPTIONS,
     text('--via-socket <path>', "ask through the neutron metadata agent's UNIX socket, as the guest (root)"),
-    text('--network-id <id>', 'X-Neutron-Network-ID for --via-socket (default: the port of the address)'),
-    text('--router-id <id>', 'X-Neutron-Router-ID for --via-socket, instead of a network'),
+    value(
+      '--network-id <id>',
+      'X-Neutron-Network-ID for --via-socket (default: the port of the address)',
+      parseNetworkId(),
+    ),
+    value('--router-id <id>', 'X-Neutron-Router-ID for --via-socket, instead of a network', parseRouterId()),
     flag('--raw', 'the body exactly as sent, also on a terminal'),
-    text('-o, --output <file>', 'write the body to a file (mode 0600)'),
+    text(
+      '-o, --output <file>',
+      'write the body to a file: streamed, mode 0600, replaced atomically, never through a symbolic link',
+    ),
     ...SECRET_OPTIONS,
   ],
   help: `

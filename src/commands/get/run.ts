@@ -1,28 +1,36 @@
 import { isIP } from 'node:net';
 import type { Context } from '../../context.js';
 import { OsmetaError, operationalError, usageError } from '../../errors.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../../limits.js';
 import {
   type DocumentRef,
+  describeTarget,
   explainFailure,
   fetchMetadata,
+  headersFor,
   type MetadataResponse,
   type MetadataTarget,
   OPENSTACK_DOCUMENTS,
   resolveDocument,
+  transportHint,
+  urlFor,
   validateVersion,
 } from '../../metadata/api.js';
 import { loadCloud, type ResolvedCloud } from '../../openstack/config.js';
-import { HttpClient } from '../../openstack/http.js';
+import { HttpClient, type HttpStreamResponse, TransportError } from '../../openstack/http.js';
 import { listPorts } from '../../openstack/neutron.js';
 import { findServer, firstFixedIPv4, type Server } from '../../openstack/nova.js';
 import type { OpenStackFlags } from '../../openstack/options.js';
-import { createSession, type Session } from '../../openstack/session.js';
+import { createSession, registerCloudSecrets, type Session } from '../../openstack/session.js';
+import { checkDestination, writeStreamAtomic } from '../../safe-file.js';
 import { resolveSecret, type SecretOptions } from '../../secrets.js';
 import { isUuid, signInstanceId } from '../../signature.js';
 import { errorMessage } from '../../util/errors.js';
 import { isIPv4Address } from '../../util/ip.js';
+import { requireValid } from '../../util/validate.js';
 import type { Invocation } from '../definition.js';
 import { checkUrl, metadataBaseUrl, metadataTls } from '../metadata-api.js';
+import { checkDocument, nameProblem } from '../values.js';
 import type { GET } from './definition.js';
 
 // osmeta get: find the server (or take --project-id), sign its ID, ask nova's metadata API (or the
@@ -36,7 +44,14 @@ export type GetOptions = SecretOptions &
     os: OpenStackFlags;
     /** seconds */
     timeout: number;
+    /** the largest response body read (--max-response-size) */
+    maxResponseBytes?: number;
   };
+
+/** Where a single document goes instead of memory: -o FILE, streamed. */
+export interface GetSink {
+  output?: string;
+}
 
 export interface ServerSummary {
   id: string;
@@ -52,8 +67,10 @@ export interface FetchedDocument {
   durationMs: number;
   requestId?: string;
   contentType: string;
-  /** absent when nova said 404 (--all) */
+  /** absent when nova said 404 (--all), or when streamed to a file (-o) */
   body?: Buffer;
+  /** bytes streamed to the -o file */
+  written?: number;
 }
 
 export interface GetResult {
@@ -69,6 +86,7 @@ export interface GetResult {
 }
 
 export function validateGetOptions(o: GetOptions): void {
+  requireValid('the server', o.server, nameProblem);
   const conflict = (a: string, b: string) =>
     usageError('CONFLICTING_OPTIONS', `${a} and ${b} cannot be used together`);
   if (o.all && o.document !== undefined) {
@@ -113,6 +131,7 @@ async function cloudForProjectIdMode(
 ): Promise<ResolvedCloud | undefined> {
   try {
     const cloud = await loadCloud(ctx, o.os);
+    registerCloudSecrets(ctx, cloud);
     warnings.push(...cloud.warnings);
     return cloud.configured ? cloud : undefined;
   } catch (err) {
@@ -233,6 +252,9 @@ async function novaTarget(
   }
   const base = metadataBaseUrl(o, ctx, cloud, sessions.current);
   ctx.debug(`metadata API: ${base.url} (from ${base.source})`);
+  // nova's or a proxy's error page may repeat it: a valid signature reads this instance's metadata
+  const signature = signInstanceId(secret.value, server.id);
+  ctx.io.secret(signature, 'signature');
   return {
     target: {
       via: 'nova',
@@ -240,7 +262,7 @@ async function novaTarget(
       tls: metadataTls(o, cloud),
       instanceId: server.id,
       projectId: server.projectId!,
-      signature: signInstanceId(secret.value, server.id),
+      signature,
       ...(forwardedFor === undefined ? {} : { forwardedFor }),
     },
     server,
@@ -248,12 +270,16 @@ async function novaTarget(
   };
 }
 
-export async function getMetadata(o: GetOptions, ctx: Context): Promise<GetResult> {
+export async function getMetadata(o: GetOptions, ctx: Context, sink: GetSink = {}): Promise<GetResult> {
   validateGetOptions(o);
   const doc = o.all
     ? undefined
     : resolveDocument(o.document, { ec2: o.ec2 === true, version: o.metadataVersion });
-  const http = new HttpClient(ctx, { timeout: o.timeout });
+  if (o.document !== undefined) checkDocument(o.document);
+  const http = new HttpClient(ctx, {
+    timeout: o.timeout,
+    ...(o.maxResponseBytes === undefined ? {} : { maxResponseBytes: o.maxResponseBytes }),
+  });
   try {
     const warnings: string[] = [];
     const sessions = sessionOnce(ctx, o, http, warnings);
@@ -263,6 +289,17 @@ export async function getMetadata(o: GetOptions, ctx: Context): Promise<GetResul
         : await novaTarget(o, ctx, sessions, warnings);
 
     const explainCtx = (d: DocumentRef) => ({ http, target, doc: d, now: () => ctx.now() });
+    if (doc && sink.output !== undefined) {
+      const d = await streamToFile(ctx, http, target, doc, sink.output, o.maxResponseBytes);
+      if (d.failure) throw await explainFailure(explainCtx(doc), d.failure);
+      return {
+        server,
+        via: target.via,
+        endpoint,
+        document: { ...d.fetched, listing: doc.listing, kind: doc.kind },
+        warnings,
+      };
+    }
     if (doc) {
       const res = await fetchMetadata(http, target, doc.path);
       if (res.status !== 200) throw await explainFailure(explainCtx(doc), res);
@@ -289,6 +326,64 @@ export async function getMetadata(o: GetOptions, ctx: Context): Promise<GetResul
   } finally {
     await http.close();
   }
+}
+
+/**
+ * -o FILE: the body streamed into the file (writeStreamAtomic: 0600, temporary file and rename,
+ * never through a symlink), never held in memory; at most maxBytes. A non-200 answer is read
+ * (bounded) and handed back to be explained; the file is then left as it was.
+ */
+async function streamToFile(
+  ctx: Context,
+  http: HttpClient,
+  target: MetadataTarget,
+  doc: DocumentRef,
+  path: string,
+  maxBytes = DEFAULT_MAX_RESPONSE_BYTES,
+): Promise<{ fetched: FetchedDocument; failure?: MetadataResponse }> {
+  // refused before asking: a symlink at path is never followed, and nothing is fetched for it
+  await checkDestination(ctx.fs, path);
+  const url = urlFor(target, doc.path);
+  let res: HttpStreamResponse;
+  try {
+    res = await http.requestStream({
+      url,
+      headers: headersFor(target),
+      service: describeTarget(target),
+      maxResponseBytes: maxBytes,
+      ...(target.via === 'nova' ? { tls: target.tls } : { socketPath: target.socketPath }),
+    });
+  } catch (err) {
+    throw err instanceof TransportError ? transportHint(err, target) : err;
+  }
+  const shownUrl = target.via === 'nova' ? url : `unix:${target.socketPath}:${doc.path}`;
+  const base = {
+    name: doc.name,
+    url: shownUrl,
+    status: res.status,
+    durationMs: res.durationMs,
+    contentType: res.headers['content-type'] ?? '',
+    ...(res.requestId === undefined ? {} : { requestId: res.requestId }),
+  };
+  if (res.status !== 200) {
+    const chunks: Buffer[] = [];
+    for await (const c of res.body) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    return {
+      fetched: base,
+      failure: {
+        path: doc.path,
+        url: shownUrl,
+        status: res.status,
+        contentType: base.contentType,
+        body,
+        durationMs: res.durationMs,
+        ...(res.requestId === undefined ? {} : { requestId: res.requestId }),
+      },
+    };
+  }
+  const written = await writeStreamAtomic(ctx.fs, path, res.body, { maxBytes });
+  return { fetched: { ...base, written } };
 }
 
 /** The first fixed IPv4 of the server's ports, when nova lists none (the agent would send it). */

@@ -76,6 +76,11 @@ export async function getView(
   const tty = ctx.io.stdoutIsTTY && v.raw !== true;
   if (d) {
     const body = d.body ?? Buffer.alloc(0);
+    // asked for raw: byte for byte, on a terminal too (never scrubbed, never escaped)
+    if (v.raw === true) {
+      ctx.io.raw(body);
+      return;
+    }
     if (ctx.io.stdoutIsTTY && isBinaryForTerminal(body)) {
       throw operationalError(
         'BINARY_OUTPUT',
@@ -85,16 +90,18 @@ export async function getView(
         },
       );
     }
-    if (d.listing && v.raw !== true) {
+    if (d.listing) {
       const names = body
         .toString('utf8')
         .split('\n')
-        .filter((l) => l.trim() !== '');
+        .filter((l) => l.trim() !== '')
+        .map((l) => ctx.io.external(l));
       if (names.length > 0) ctx.io.out(`${names.join('\n')}\n`);
       return;
     }
     if (!tty) {
-      ctx.io.stdout.write(body);
+      // a pipe gets the document byte for byte
+      ctx.io.raw(body);
       return;
     }
     if (body.length === 0) note(ctx, g, `(${d.name} is empty)`);

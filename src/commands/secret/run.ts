@@ -1,6 +1,6 @@
 import type { Context } from '../../context.js';
 import { usageError } from '../../errors.js';
-import { readAllStdin, stripOneNewline } from '../../secrets.js';
+import { promptSecret, readAllStdin, stripOneNewline } from '../../secrets.js';
 
 export type SecretAction = 'set' | 'delete' | 'status';
 
@@ -40,9 +40,8 @@ export async function runSecret(opts: SecretCommandOptions, ctx: Context): Promi
     case 'set': {
       let value: string;
       if (ctx.io.stdinIsTTY) {
-        value = await ctx.prompt(`shared secret for keychain entry '${opts.name}' (not echoed): `, {
-          silent: true,
-        });
+        // Ctrl-C at the prompt: exit 130, nothing stored
+        value = await promptSecret(ctx, `shared secret for keychain entry '${opts.name}' (not echoed): `);
       } else {
         value = stripOneNewline(await readAllStdin(ctx));
       }

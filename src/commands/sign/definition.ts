@@ -1,5 +1,7 @@
-import { arg, defineCommand, flag, text } from '../definition.js';
+import { parseBaseUrl, parseDocumentPath, parseIpAddress } from '../../util/validate.js';
+import { arg, defineCommand, flag, text, value } from '../definition.js';
 import { SECRET_OPTIONS } from '../shared.js';
+import { parseProjectId } from '../values.js';
 
 export const DEFAULT_METADATA_URL = 'http://127.0.0.1:8775';
 export const DEFAULT_DOCUMENT_PATH = 'openstack/latest/meta_data.json';
@@ -11,10 +13,20 @@ export const SIGN = defineCommand({
   options: [
     text('--verify <signature>', 'compare with this signature instead (exit 0 on match, 4 on mismatch)'),
     flag('--curl', "print a ready-to-run curl command for nova's metadata API"),
-    text('--project-id <id>', "X-Tenant-ID for --curl: the instance's project ID"),
-    text('--forwarded-for <ip>', 'X-Forwarded-For for --curl'),
-    text('--metadata-url <url>', "nova's metadata API for --curl", { default: DEFAULT_METADATA_URL }),
-    text('--path <path>', 'document path for --curl', { default: DEFAULT_DOCUMENT_PATH }),
+    value('--project-id <id>', "X-Tenant-ID for --curl: the instance's project ID", parseProjectId()),
+    value('--forwarded-for <ip>', 'X-Forwarded-For for --curl (an IP address)', parseIpAddress()),
+    value(
+      '--metadata-url <url>',
+      "nova's metadata API for --curl (http or https, no user info, query or fragment)",
+      parseBaseUrl('--metadata-url'),
+      DEFAULT_METADATA_URL,
+    ),
+    value(
+      '--path <path>',
+      'document path for --curl',
+      parseDocumentPath('--path', { absolute: true }),
+      DEFAULT_DOCUMENT_PATH,
+    ),
     ...SECRET_OPTIONS,
   ],
   help: `

@@ -1,29 +1,21 @@
 import type { Context } from '../../context.js';
-import { ExitCode, operationalError, usageError } from '../../errors.js';
+import { ExitCode, usageError } from '../../errors.js';
 import { warn } from '../../output.js';
-import { fsReason } from '../../util/fs-reason.js';
+import { requireValid } from '../../util/validate.js';
 import type { Invocation } from '../definition.js';
 import { type GlobalFlags, globalsOf, openStackFlagsOf } from '../shared.js';
+import { maxResponseBytesOf, nameProblem } from '../values.js';
 import type { SMOKE } from './definition.js';
 import { junitXml, progressBar, showProgress, smokeView } from './view.js';
 
 export type SmokeInvocation = Invocation<typeof SMOKE, GlobalFlags>;
 
-/** Written next to the target and renamed: a CI job never reads half a report. */
-async function writeAtomically(ctx: Context, path: string, data: string): Promise<void> {
-  const tmp = `${path}.${ctx.pid}.${ctx.now()}.tmp`;
-  try {
-    await ctx.fs.writeFile(tmp, data, { mode: 0o644 });
-    await ctx.fs.rename(tmp, path);
-  } catch (err) {
-    await ctx.fs.unlink(tmp).catch(() => {});
-    throw operationalError('OUTPUT_UNWRITABLE', `cannot write ${path}: ${fsReason(err)}`);
-  }
-}
+const maxOf = (n: number | undefined) => (n === undefined ? {} : { maxResponseBytes: n });
 
 export async function smokeAction({ args, opts: o }: SmokeInvocation, ctx: Context): Promise<number> {
   const [servers] = args;
   const g = globalsOf(o);
+  for (const s of servers) requireValid('the server', s, nameProblem);
   if (o.project !== undefined && servers.length > 0) {
     throw usageError('CONFLICTING_OPTIONS', 'give servers or --project, not both');
   }
@@ -34,7 +26,13 @@ export async function smokeAction({ args, opts: o }: SmokeInvocation, ctx: Conte
   let result: Awaited<ReturnType<typeof runSmoke>>;
   try {
     result = await runSmoke(
-      { ...rest, servers, os: openStackFlagsOf(o), timeout: g.timeout },
+      {
+        ...rest,
+        servers,
+        os: openStackFlagsOf(o),
+        timeout: g.timeout,
+        ...maxOf(maxResponseBytesOf(o, ctx.env)),
+      },
       ctx,
       progress ? { onServer: progress.update } : {},
     );
@@ -42,7 +40,11 @@ export async function smokeAction({ args, opts: o }: SmokeInvocation, ctx: Conte
     progress?.clear();
   }
   for (const w of result.warnings) await warn(ctx, g, w);
-  if (junit !== undefined) await writeAtomically(ctx, junit, junitXml(result));
+  if (junit !== undefined) {
+    // a CI job never reads half a report, and a planted symlink is never followed
+    const { writeFileAtomic } = await import('../../safe-file.js');
+    await writeFileAtomic(ctx.fs, junit, junitXml(result));
+  }
   await smokeView(result, ctx, g);
   return result.ok ? ExitCode.OK : ExitCode.DIAGNOSIS_FAILED;
 }

@@ -1,7 +1,9 @@
 import { usageError } from '../../errors.js';
+import { parseBaseUrl } from '../../util/validate.js';
 import { arg, defineCommand, flag, text, value } from '../definition.js';
 import { METADATA_TLS_OPTIONS } from '../get/definition.js';
 import { parsePositiveInt, SECRET_OPTIONS } from '../shared.js';
+import { parseName } from '../values.js';
 
 function parseRetries(v: string): number {
   const n = Number(v);
@@ -20,7 +22,7 @@ export const SMOKE = defineCommand({
     ),
   ],
   options: [
-    text('--project <project>', 'every server of this project (name or ID)'),
+    value('--project <project>', 'every server of this project (name or ID)', parseName('--project')),
     flag('--all-projects', 'every server of every project (admin)'),
     value('--limit <n>', 'at most this many servers', parsePositiveInt('--limit')),
     value('--concurrency <n>', 'servers checked at once', parsePositiveInt('--concurrency'), 16),
@@ -31,10 +33,14 @@ export const SMOKE = defineCommand({
       "also ask through the neutron metadata agent's UNIX socket, as each guest (root)",
     ),
     flag('--fail-fast', 'stop starting servers after the first failure'),
-    text('--junit <file>', 'write a JUnit XML report (one testcase per server and check)'),
     text(
+      '--junit <file>',
+      'write a JUnit XML report (one testcase per server and check; mode 0600, replaced atomically)',
+    ),
+    value(
       '--metadata-url <url>',
       "nova's metadata API (default: OSMETA_METADATA_URL, clouds.yaml metadata_url, the compute host:8775)",
+      parseBaseUrl('--metadata-url'),
     ),
     ...METADATA_TLS_OPTIONS,
     ...SECRET_OPTIONS,

@@ -6,7 +6,7 @@ import { HttpClient, type TlsOptions } from '../../openstack/http.js';
 import { listPorts, type Port } from '../../openstack/neutron.js';
 import { findServer, firstFixedIPv4, listServers, type Server } from '../../openstack/nova.js';
 import type { OpenStackFlags } from '../../openstack/options.js';
-import { createSession, type Session } from '../../openstack/session.js';
+import { createSession, registerCloudSecrets, type Session } from '../../openstack/session.js';
 import { resolveSecret, type SecretOptions } from '../../secrets.js';
 import { signInstanceId } from '../../signature.js';
 import { isIPv4Address } from '../../util/ip.js';
@@ -32,6 +32,8 @@ export type SmokeOptions = SecretOptions &
     os: OpenStackFlags;
     /** seconds */
     timeout: number;
+    /** the largest response body read (--max-response-size) */
+    maxResponseBytes?: number;
   };
 
 export interface CheckResult {
@@ -68,6 +70,12 @@ export interface SmokeHooks {
 }
 
 const BACKOFF_MS = 250;
+
+/**
+ * The largest metadata document smoke reads unless --max-response-size says otherwise: nova caps
+ * user_data at 64 KiB and builds meta_data.json and network_data.json far smaller.
+ */
+export const SMOKE_MAX_DOCUMENT_BYTES = 1024 * 1024;
 
 /** One request with bounded retries on 5xx; transport errors end the check. */
 async function ask(
@@ -136,11 +144,20 @@ async function projectIdOf(session: Session, project: string): Promise<string> {
 
 export async function runSmoke(o: SmokeOptions, ctx: Context, hooks: SmokeHooks = {}): Promise<SmokeResult> {
   const started = ctx.clock();
-  const http = new HttpClient(ctx, { timeout: o.timeout });
+  const http = new HttpClient(ctx, {
+    timeout: o.timeout,
+    ...(o.maxResponseBytes === undefined ? {} : { maxResponseBytes: o.maxResponseBytes }),
+  });
+  // smoke reads only what it checks: a metadata document larger than this fails its check
+  const metaHttp = new HttpClient(ctx, {
+    timeout: o.timeout,
+    maxResponseBytes: o.maxResponseBytes ?? SMOKE_MAX_DOCUMENT_BYTES,
+  });
   try {
     const secret = await resolveSecret(o, ctx);
     const warnings = [...secret.warnings];
     const cloud = await loadCloud(ctx, o.os);
+    registerCloudSecrets(ctx, cloud);
     const session = await createSession(ctx, { timeout: o.timeout, flags: o.os, http, cloud });
     warnings.push(...session.cloud.warnings);
     const base = metadataBaseUrl(o, ctx, session.cloud, session);
@@ -150,7 +167,7 @@ export async function runSmoke(o: SmokeOptions, ctx: Context, hooks: SmokeHooks 
     // GET / needs no headers: if nothing answers, the check cannot run at all (exit 1)
     const probe = await ask(
       ctx,
-      http,
+      metaHttp,
       { via: 'nova', baseUrl: base.url, tls, instanceId: '', projectId: '', signature: '' },
       '/',
       0,
@@ -174,7 +191,7 @@ export async function runSmoke(o: SmokeOptions, ctx: Context, hooks: SmokeHooks 
       servers,
       o.concurrency,
       async (server) => {
-        const r = await checkServer(ctx, http, session, o, server, base.url, tls, secret.value);
+        const r = await checkServer(ctx, metaHttp, session, o, server, base.url, tls, secret.value);
         results.push(r);
         if (!r.ok) failed++;
         hooks.onServer?.(r, ++done, servers.length);
@@ -195,7 +212,7 @@ export async function runSmoke(o: SmokeOptions, ctx: Context, hooks: SmokeHooks 
       stoppedEarly: results.length < servers.length,
     };
   } finally {
-    await http.close();
+    await Promise.all([http.close(), metaHttp.close()]);
   }
 }
 
@@ -210,13 +227,15 @@ async function checkServer(
   secret: string,
 ): Promise<ServerResult> {
   const forwardedFor = firstFixedIPv4(server);
+  const signature = signInstanceId(secret, server.id);
+  ctx.io.secret(signature, 'signature');
   const target: MetadataTarget = {
     via: 'nova',
     baseUrl,
     tls,
     instanceId: server.id,
     projectId: server.projectId,
-    signature: signInstanceId(secret, server.id),
+    signature,
     ...(forwardedFor === undefined ? {} : { forwardedFor }),
   };
   const plan: Array<{ name: CheckName; path: string; judge: (a: MetadataResponse) => CheckOutcome }> = [

@@ -13,13 +13,13 @@ export function progressBar(ctx: Context) {
     update: (r: ServerResult, done: number, total: number) => {
       if (!r.ok) failed++;
       const filled = total === 0 ? width : Math.round((done / total) * width);
-      ctx.io.err(
-        `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} servers${failed ? `, ${failed} failed` : ''}`,
+      ctx.io.progress(
+        `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} servers${failed ? `, ${failed} failed` : ''}`,
       );
       shown = true;
     },
     clear: () => {
-      if (shown) ctx.io.err('\r\u001b[2K');
+      if (shown) ctx.io.clearProgress();
     },
   };
 }
@@ -90,12 +90,13 @@ async function humanText(ctx: Context, r: SmokeResult): Promise<string> {
     const passed = srv.checks.filter((c) => c.ok).length;
     const slowest = srv.checks.reduce((a, c) => (c.durationMs > a.durationMs ? c : a), srv.checks[0]!);
     const first = srv.checks.find((c) => !c.ok);
+    // names and failure details come from tenants and servers: visible on a terminal, colours too
     table.push([
-      srv.name || srv.id,
-      srv.projectId,
+      ctx.io.external(srv.name || srv.id),
+      ctx.io.external(srv.projectId),
       srv.ok ? s.green(`✔ ${passed}/${srv.checks.length}`) : s.red(`✖ ${passed}/${srv.checks.length}`),
       slowest ? `${slowest.durationMs} ms ${slowest.name}` : '',
-      first ? `${first.name}: ${first.detail}` : '',
+      first ? `${first.name}: ${ctx.io.external(first.detail)}` : '',
     ]);
   }
   const { total, passed, failed } = r.summary;

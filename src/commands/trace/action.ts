@@ -77,19 +77,20 @@ async function traceView(r: TraceCommandResult, ctx: Context, g: GlobalOptions):
   const { resultToJson } = await import('./types.js');
   const render = await import('./view.js');
   const s = await ctx.io.styles('stdout');
+  const ext = (t: string) => ctx.io.external(t);
   const notes =
     r.mode === 'one' ? r.result.notes : [...r.result.notes, ...r.result.namespaces.flatMap((n) => n.notes)];
   for (const n of new Set(notes)) note(ctx, g, `note: ${n}`);
   if (r.mode === 'one') {
     await emit(ctx, g, {
       json: resultToJson(r.result),
-      human: () => render.renderTrace(r.result, s, ctx.io.columns),
+      human: () => render.renderTrace(r.result, s, ctx.io.columns, ext),
     });
     return;
   }
   await emit(ctx, g, {
     json: { ok: r.result.ok, namespaces: r.result.namespaces.map(resultToJson) },
-    human: () => render.renderAll(r.result, s, ctx.io.columns),
+    human: () => render.renderAll(r.result, s, ctx.io.columns, ext),
   });
 }
 

@@ -1,5 +1,7 @@
+import { parseSeconds } from '../../limits.js';
+import { parseIpAddress } from '../../util/validate.js';
 import { arg, defineCommand, flag, list, text, value } from '../definition.js';
-import { parsePositiveSeconds } from '../shared.js';
+import { parseName } from '../values.js';
 import { PASSIVE_HOPS, PROBE_HOPS } from './types.js';
 
 export const NETNS_HINT = 'qdhcp-<network-id>, qrouter-<router-id> or ovnmeta-<network-id> (ip netns list)';
@@ -11,10 +13,15 @@ export const TRACE = defineCommand({
   args: [],
   options: [
     text('--netns <name>', `the namespace to trace: ${NETNS_HINT}`),
-    text('--server <name|id>', "trace the namespace serving this server's port (Neutron)"),
-    text(
+    value(
+      '--server <name|id>',
+      "trace the namespace serving this server's port (Neutron)",
+      parseName('--server'),
+    ),
+    value(
       '--ip <address>',
       'the guest to impersonate on the socket probe (alone: find its port and namespace)',
+      parseIpAddress('--ip'),
     ),
     flag('--all', 'every metadata namespace on this node, one line each, then the failing ones'),
     flag('--probe-all', 'with --all: probe through every namespace, not only those that look broken'),
@@ -22,7 +29,7 @@ export const TRACE = defineCommand({
     value(
       '--probe-timeout <seconds>',
       'bound for each live probe: a hang is reported as a hang',
-      parsePositiveSeconds('--probe-timeout'),
+      parseSeconds('--probe-timeout'),
       5,
     ),
     list('--nova-config <file>', "nova.conf to compare with (repeatable; default: the running nova's)"),
@@ -44,7 +51,7 @@ export const PROBE_HTTP = defineCommand({
   args: [arg('<url>')],
   options: [
     // not --timeout: the root program owns that name and would take the value
-    value('--wait <seconds>', '', parsePositiveSeconds('--wait'), 5),
+    value('--wait <seconds>', '', parseSeconds('--wait'), 5),
     list('--header <line>', 'Name: value (repeatable)'),
   ],
 });

@@ -81,6 +81,7 @@ export async function gatherNodeFacts(ctx: Context): Promise<NodeFacts> {
       AGENT_DEFAULT_FILES[program] ?? defaultConfigPaths('neutron', program),
     );
     const f: AgentFacts = { program, config, settings: metadataAgentSettings(config) };
+    ctx.io.secret(f.settings.secret?.value, 'shared-secret');
     if (svc) f.svc = svc;
     return f;
   };
@@ -88,7 +89,9 @@ export async function gatherNodeFacts(ctx: Context): Promise<NodeFacts> {
     const svc = await findService(ctx.fs, processes, program);
     if (!svc) return undefined;
     const config = await serviceConfig(ctx.fs, svc, AGENT_DEFAULT_FILES[program] ?? []);
-    return { program, svc, config, settings: metadataAgentSettings(config) };
+    const settings = metadataAgentSettings(config);
+    ctx.io.secret(settings.secret?.value, 'shared-secret');
+    return { program, svc, config, settings };
   };
   const [ml2, ovn, dhcp, l3] = await Promise.all([
     agentFacts(METADATA_AGENT),

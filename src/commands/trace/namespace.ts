@@ -63,6 +63,8 @@ export async function sharedFor(
   if (!p) {
     p = (async () => {
       const nova = await loadNovaConfig(ctx.fs, facts.processes, agent.settings.novaPort, opts.novaConfig);
+      ctx.io.secret(nova.settings?.secret?.value, 'shared-secret');
+      ctx.io.secret(nova.settings?.secretInDefault?.value, 'shared-secret');
       return {
         agent,
         nova,

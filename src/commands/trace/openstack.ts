@@ -18,6 +18,7 @@ export async function openStackLookup(
   const { loadCloud } = await import('../../openstack/config.js');
   const cloud = await loadCloud(ctx, flags);
   if (!cloud.configured) return undefined;
+  (await import('../../openstack/session.js')).registerCloudSecrets(ctx, cloud);
   const missing =
     (cloud.authType === 'password' && cloud.auth.password === undefined) ||
     (cloud.authType === 'v3applicationcredential' && cloud.auth.applicationCredentialSecret === undefined);

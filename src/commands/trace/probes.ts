@@ -447,6 +447,8 @@ export async function probeNova(
   const url = novaUrl(agent);
   const h = hop('probe-nova', `${url} as ${t.instanceId}`, t0, t0);
   const secret = agent.settings.secret?.value ?? '';
+  const signature = signInstanceId(secret, t.instanceId);
+  ctx.io.secret(signature, 'signature');
   const res = withForm(
     await httpProbe(
       {
@@ -454,7 +456,7 @@ export async function probeNova(
         headers: signedHeaders({
           instanceId: t.instanceId,
           projectId: t.projectId,
-          signature: signInstanceId(secret, t.instanceId),
+          signature,
           ...(t.forwardedFor ? { forwardedFor: t.forwardedFor } : {}),
         }),
         timeoutMs: timeoutS * 1000,

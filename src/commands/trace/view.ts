@@ -15,20 +15,26 @@ export function mark(h: Hop, s: Styles): string {
 
 export const ms = (n: number) => `${Math.round(n)} ms`;
 
-function hopLines(h: Hop, s: Styles, last: boolean, width: number): string[] {
+/** How text from the node and its servers (error pages, names, headers) is shown: io.external. */
+export type Escape = (text: string) => string;
+const asIs: Escape = (t) => t;
+
+function hopLines(h: Hop, s: Styles, last: boolean, width: number, ext: Escape): string[] {
   const name = h.name.padEnd(13);
-  const head = ` ${mark(h, s)} ${s.bold(name)} ${h.target}`;
+  const target = ext(h.target);
+  const head = ` ${mark(h, s)} ${s.bold(name)} ${target}`;
   const showMs = h.status !== 'skip' && (!PASSIVE.has(h.name) || h.name === 'nova' || h.durationMs >= 1);
   const lat = showMs ? ms(h.durationMs) : '';
-  const plainHead = ` x ${name} ${h.target}`;
+  const plainHead = ` x ${name} ${target}`;
   const pad = Math.max(1, width - plainHead.length - lat.length);
   const lines = [lat ? `${head}${' '.repeat(pad)}${s.dim(lat)}` : head];
   const bar = last ? ' ' : s.dim('│');
-  if (h.detail) lines.push(` ${bar} ${' '.repeat(13)} ${h.status === 'fail' ? h.detail : s.dim(h.detail)}`);
+  const detail = ext(h.detail);
+  if (detail) lines.push(` ${bar} ${' '.repeat(13)} ${h.status === 'fail' ? detail : s.dim(detail)}`);
   return lines;
 }
 
-export function renderTrace(r: TraceResult, s: Styles, width = 100): string {
+export function renderTrace(r: TraceResult, s: Styles, width = 100, ext: Escape = asIs): string {
   const w = Math.min(Math.max(width, 60), 120);
   const out: string[] = [];
   const what = r.kind === 'qrouter' ? 'router' : 'network';
@@ -36,25 +42,25 @@ export function renderTrace(r: TraceResult, s: Styles, width = 100): string {
   const g = r.guest;
   out.push(
     g
-      ? ` ${s.cyan('guest')} ${g.ip}${g.name ? ` (${g.name})` : g.instanceId ? ` (${g.instanceId})` : ''}${s.dim(`  from ${guestSource(g.source)}`)}`
+      ? ` ${s.cyan('guest')} ${g.ip}${g.name ? ` (${ext(g.name)})` : g.instanceId ? ` (${g.instanceId})` : ''}${s.dim(`  from ${guestSource(g.source)}`)}`
       : ` ${s.cyan('guest')} ${s.dim('none known (give --ip to probe as a guest)')}`,
   );
   out.push(` ${s.dim('│')}`);
   const chain = r.hops.filter((h) => PASSIVE.has(h.name));
   const probes = r.hops.filter((h) => !PASSIVE.has(h.name));
   chain.forEach((h, i) => {
-    out.push(...hopLines(h, s, i === chain.length - 1, w));
+    out.push(...hopLines(h, s, i === chain.length - 1, w, ext));
   });
   out.push('');
   out.push(` ${s.dim('live probes')}`);
   probes.forEach((h) => {
-    out.push(...hopLines(h, s, true, w));
+    out.push(...hopLines(h, s, true, w, ext));
   });
   out.push('');
   if (r.diagnosis) {
     out.push(`${s.red('✖')} ${s.bold(r.diagnosis.hop)} is broken`);
-    out.push(`${s.bold('cause:')} ${r.diagnosis.cause}`);
-    if (r.diagnosis.fix) out.push(`${s.bold('fix:')}   ${r.diagnosis.fix}`);
+    out.push(`${s.bold('cause:')} ${ext(r.diagnosis.cause)}`);
+    if (r.diagnosis.fix) out.push(`${s.bold('fix:')}   ${ext(r.diagnosis.fix)}`);
   } else {
     const skipped = r.hops.filter((h) => h.status === 'skip').map((h) => h.name);
     out.push(
@@ -72,7 +78,12 @@ function guestSource(src: string): string {
       : 'Neutron';
 }
 
-export async function renderAll(r: TraceAllResult, s: Styles, width = 100): Promise<string> {
+export async function renderAll(
+  r: TraceAllResult,
+  s: Styles,
+  width = 100,
+  ext: Escape = asIs,
+): Promise<string> {
   if (r.namespaces.length === 0) return 'no metadata namespaces (qdhcp-, qrouter-, ovnmeta-) on this node';
   const table = await borderlessTable(
     ['', 'kind', 'id', 'verdict', 'first failing hop'].map((x) => s.dim(x)),
@@ -107,7 +118,7 @@ export async function renderAll(r: TraceAllResult, s: Styles, width = 100): Prom
       : 1;
     out.push('');
     if (also > 1) out.push(s.dim(`(the same for ${also} namespaces)`));
-    out.push(renderTrace(n, s, width));
+    out.push(renderTrace(n, s, width, ext));
   }
   return out.join('\n');
 }

