@@ -10,6 +10,8 @@ export default defineConfig({
       'test/unit/interrupts.test.ts',
       'test/unit/packaging/**',
       'test/unit/commands/completion/bash.test.ts',
+      'test/unit/commands/completion/startup.test.ts',
+      'test/unit/commands/completion/zsh-fish.test.ts',
     ],
     testTimeout: 20_000,
   },
