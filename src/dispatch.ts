@@ -1,5 +1,5 @@
 import type { CommanderError } from 'commander';
-import { COMPLETE_COMMAND } from './commands/completion/definition.js';
+import { COMPLETE_COMMAND } from './commands/completion/entry.js';
 import { fastParse } from './commands/definition.js';
 import { GET } from './commands/get/definition.js';
 import { applyGlobalOptions, debugRequested, ROOT_OPTIONS } from './commands/shared.js';

@@ -18,6 +18,3 @@ Examples:
   osmeta completion zsh > "\${fpath[1]}/_osmeta"
   osmeta completion fish > ~/.config/fish/completions/osmeta.fish`,
 });
-
-/** The hidden entry the scripts call: `osmeta __complete <words…> <word being completed>`. */
-export const COMPLETE_COMMAND = '__complete';
