@@ -140,6 +140,18 @@ for (const [name, lines] of Object.entries(maintainerScripts)) {
   writeFileSync(`${stage}/DEBIAN/${name}`, `${lines.join('\n')}\n`);
   chmodSync(`${stage}/DEBIAN/${name}`, 0o755);
 }
+// the completion scripts, from the executable itself (osmeta completion <shell>), where Debian's
+// bash-completion, zsh and fish look for a package's
+const COMPLETIONS = {
+  bash: 'usr/share/bash-completion/completions/osmeta',
+  zsh: 'usr/share/zsh/vendor-completions/_osmeta',
+  fish: 'usr/share/fish/vendor_completions.d/osmeta.fish',
+};
+for (const [shell, to] of Object.entries(COMPLETIONS)) {
+  mkdirSync(`${stage}/${to.slice(0, to.lastIndexOf('/'))}`, { recursive: true });
+  writeFileSync(`${stage}/${to}`, execFileSync(exe, ['completion', shell], { encoding: 'utf8' }));
+  chmodSync(`${stage}/${to}`, 0o644);
+}
 writeFileSync(`${stage}/usr/share/man/man1/osmeta.1.gz`, gzipSync(manPage(), { level: 9 }));
 writeFileSync(
   `${stage}/usr/share/doc/osmeta/copyright`,

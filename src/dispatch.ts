@@ -1,4 +1,5 @@
 import type { CommanderError } from 'commander';
+import { COMPLETE_COMMAND } from './commands/completion/entry.js';
 import { fastParse } from './commands/definition.js';
 import { GET } from './commands/get/definition.js';
 import { applyGlobalOptions, debugRequested, ROOT_OPTIONS } from './commands/shared.js';
@@ -48,6 +49,10 @@ export async function dispatch(
   o: DispatchOptions = {},
 ): Promise<number> {
   try {
+    // the completion scripts' entry: commander would read its words as options
+    if (argv[0] === COMPLETE_COMMAND) {
+      return await (await import('./program.js')).completeAction(argv.slice(1), ctx);
+    }
     const fast = o.fastPath === false ? undefined : fastInvocation(argv);
     if (fast) {
       applyGlobalOptions(fast.opts, ctx);

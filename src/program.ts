@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { type CompletionInvocation, completeAction, completionAction } from './commands/completion/action.js';
+import { COMPLETION } from './commands/completion/definition.js';
 import { addOptions, type CommandSpec, type Invocation, wire } from './commands/definition.js';
 import { type GetInvocation, getAction } from './commands/get/action.js';
 import { GET } from './commands/get/definition.js';
@@ -35,6 +37,7 @@ export interface Actions {
   secretDelete: Action<SecretInvocation>;
   secretStatus: Action<SecretInvocation>;
   probeHttp: Action<Invocation<typeof PROBE_HTTP, GlobalFlags>>;
+  completion: Action<CompletionInvocation>;
 }
 
 export const ACTIONS: Actions = {
@@ -46,7 +49,11 @@ export const ACTIONS: Actions = {
   secretDelete: secretAction('delete'),
   secretStatus: secretAction('status'),
   probeHttp: probeHttpAction,
+  completion: completionAction,
 };
+
+/** `osmeta __complete`, for the completion scripts (src/dispatch.ts sends it here, before commander). */
+export { completeAction };
 
 const EXAMPLES = `
 Examples:
@@ -102,6 +109,7 @@ export async function buildProgram(
   add(program, SMOKE, actions.smoke);
   add(program, TRACE, actions.trace);
   add(program, PROBE_HTTP, actions.probeHttp);
+  add(program, COMPLETION, actions.completion);
   return program;
 }
 

@@ -30,9 +30,9 @@ export const KIND_AGENT: Record<NamespaceKind, string> = {
   ovnmeta: 'OVN metadata agent',
 };
 
-export async function listNamespaceNames(fs: FileSystem): Promise<string[]> {
+export async function listNamespaceNames(fs: FileSystem, dir = NETNS_DIR): Promise<string[]> {
   try {
-    return (await fs.readdir(NETNS_DIR)).sort();
+    return (await fs.readdir(dir)).sort();
   } catch {
     return [];
   }

@@ -22,6 +22,26 @@ export const OPENSTACK_DOCUMENTS = [
   'network_data.json',
   'vendor_data2.json',
 ] as const;
+/** nova's EC2 meta-data/ keys (base.py get_ec2_metadata), as nova lists them; a trailing / is a tree */
+export const EC2_META_DATA = [
+  'ami-id',
+  'ami-launch-index',
+  'ami-manifest-path',
+  'block-device-mapping/',
+  'hostname',
+  'instance-action',
+  'instance-id',
+  'instance-type',
+  'local-hostname',
+  'local-ipv4',
+  'placement/',
+  'placement/availability-zone',
+  'public-hostname',
+  'public-ipv4',
+  'public-keys/',
+  'reservation-id',
+  'security-groups',
+] as const;
 /** neutron's haproxy adds this one in OVN's metadata namespaces (ovn_metadata_agent) */
 export const HEADER_OVN_NETWORK_ID = 'X-OVN-Network-ID';
 

@@ -24,7 +24,10 @@ let listing: string[] = [];
 beforeAll(async () => {
   if (!available) return;
   dir = await mkdtemp(join(tmpdir(), 'osmeta-deb-'));
-  await writeFile(join(dir, 'osmeta'), '#!/bin/sh\necho "Usage: osmeta [options] [command]"\n');
+  await writeFile(
+    join(dir, 'osmeta'),
+    '#!/bin/sh\n[ "$1" = completion ] && { echo "# osmeta $2 completion"; exit 0; }\necho "Usage: osmeta [options] [command]"\n',
+  );
   await chmod(join(dir, 'osmeta'), 0o755);
   await run(nodeBin(), [join(ROOT, 'scripts/build-deb.mjs')], {
     env: {
@@ -56,6 +59,9 @@ describe.skipIf(!available)('build-deb', () => {
     ['lib/systemd/system/osmeta-trace.timer', '-rw-r--r--'],
     ['usr/share/doc/osmeta/prometheus.md', '-rw-r--r--'],
     ['usr/share/doc/osmeta/examples/osmeta-rules.yml', '-rw-r--r--'],
+    ['usr/share/bash-completion/completions/osmeta', '-rw-r--r--'],
+    ['usr/share/zsh/vendor-completions/_osmeta', '-rw-r--r--'],
+    ['usr/share/fish/vendor_completions.d/osmeta.fish', '-rw-r--r--'],
   ])('installs %s (%s, root-owned)', (path, mode) => {
     expect(entry(path)).toBe(mode);
     expect(listing.find((l) => l.endsWith(` ./${path}`))).toContain(' root/root ');
@@ -68,6 +74,16 @@ describe.skipIf(!available)('build-deb', () => {
       ['docs/alerts/osmeta-rules.yml', 'usr/share/doc/osmeta/examples/osmeta-rules.yml'],
     ]) {
       expect(await readFile(join(dir, 'root', to!), 'utf8')).toBe(await readFile(join(ROOT, from!), 'utf8'));
+    }
+  });
+
+  it("installs each shell's completion as the executable prints it (osmeta completion <shell>)", async () => {
+    for (const [shell, path] of [
+      ['bash', 'usr/share/bash-completion/completions/osmeta'],
+      ['zsh', 'usr/share/zsh/vendor-completions/_osmeta'],
+      ['fish', 'usr/share/fish/vendor_completions.d/osmeta.fish'],
+    ]) {
+      expect(await readFile(join(dir, 'root', path!), 'utf8')).toBe(`# osmeta ${shell} completion\n`);
     }
   });
 
