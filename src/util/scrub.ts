@@ -16,6 +16,8 @@ export const REDACTION = '***';
  * output while protecting nothing a guess would not find.
  */
 export const MIN_SECRET_LENGTH = 6;
+/** Values longer than this are matched as literal strings, not in the one regular expression. */
+const MAX_PATTERN_VALUE = 1024;
 
 export type SecretKind =
   | 'shared-secret'
@@ -124,6 +126,7 @@ export class SecretRegistry {
   private pattern: RegExp | undefined;
   /** some form holds a character of REDACTION */
   private starry = false;
+  private literals: string[] = [];
 
   /** Registers a secret's value (ignored when empty or shorter than MIN_SECRET_LENGTH). */
   add(value: string | undefined | null, _kind: SecretKind = 'other'): void {
@@ -179,7 +182,9 @@ export class SecretRegistry {
   /** Whether text holds a registered secret (in any echo form). */
   leaks(text: string): boolean {
     const p = this.regex();
-    return p !== undefined && new RegExp(p.source).test(text);
+    return (
+      p !== undefined && (new RegExp(p.source).test(text) || this.literals.some((v) => text.includes(v)))
+    );
   }
 
   /** Text with URL user info and every registered secret replaced by REDACTION. */
@@ -190,7 +195,8 @@ export class SecretRegistry {
     // again while a replacement made a new occurrence — only a secret with * in it can be completed
     // by one — each pass shortens the text
     for (;;) {
-      const next = out.replace(p, REDACTION);
+      // the long literals first: a shorter secret inside one must not break its match
+      const next = this.replaceLiterals(out).replace(p, REDACTION);
       if (next === out || !this.starry) return next;
       out = next;
     }
@@ -223,10 +229,19 @@ export class SecretRegistry {
   private regex(): RegExp | undefined {
     if (this.values.size === 0) return undefined;
     if (!this.pattern) {
-      // longest first, so a secret that contains another is replaced whole
-      const alts = [...this.values].sort((a, b) => b.length - a.length).map(escapeRegExp);
-      this.pattern = new RegExp(alts.join('|'), 'g');
+      // longest first, so a secret that contains another is replaced whole; V8 refuses a pattern
+      // of many kilobytes, so long values (a 64 KiB secret file) are matched as literal strings
+      const sorted = [...this.values].sort((a, b) => b.length - a.length);
+      this.literals = sorted.filter((v) => v.length > MAX_PATTERN_VALUE);
+      const alts = sorted.filter((v) => v.length <= MAX_PATTERN_VALUE).map(escapeRegExp);
+      this.pattern = new RegExp(alts.length > 0 ? alts.join('|') : '(?!)', 'g');
     }
     return this.pattern;
+  }
+
+  private replaceLiterals(text: string): string {
+    let out = text;
+    for (const v of this.literals) if (out.includes(v)) out = out.split(v).join(REDACTION);
+    return out;
   }
 }
