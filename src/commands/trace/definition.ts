@@ -1,5 +1,5 @@
 import { arg, defineCommand, flag, list, text, value } from '../definition.js';
-import { parsePositiveSeconds } from '../shared.js';
+import { parsePositiveInt, parsePositiveSeconds } from '../shared.js';
 import { PASSIVE_HOPS, PROBE_HOPS } from './types.js';
 
 export const NETNS_HINT = 'qdhcp-<network-id>, qrouter-<router-id> or ovnmeta-<network-id> (ip netns list)';
@@ -18,6 +18,15 @@ export const TRACE = defineCommand({
     ),
     flag('--all', 'every metadata namespace on this node, one line each, then the failing ones'),
     flag('--probe-all', 'with --all: probe through every namespace, not only those that look broken'),
+    text(
+      '--prometheus <file>',
+      "with --all: also write Prometheus metrics to this file, atomically ('-': stdout instead of the report)",
+    ),
+    value(
+      '--max-namespaces <n>',
+      'with --all: trace at most this many namespaces, the first by name (the rest count as skipped)',
+      parsePositiveInt('--max-namespaces'),
+    ),
     text('--state-path <dir>', "neutron's state_path (pid files, haproxy configs, DHCP host files)"),
     value(
       '--probe-timeout <seconds>',
@@ -34,7 +43,8 @@ Exit codes: 0 every hop healthy, 3 a hop is broken (cause: and fix: name it), 1 
 Examples:
   sudo osmeta trace --netns qdhcp-1548e69f-96a2-41ec-a74d-07234e530287
   sudo osmeta trace --netns qdhcp-<network-id> --ip 10.0.0.12 --json
-  sudo osmeta trace --all`,
+  sudo osmeta trace --all
+  sudo osmeta trace --all --prometheus /var/lib/prometheus/node-exporter/osmeta.prom`,
 });
 
 /** internal: one bounded HTTP request, answered as JSON — trace runs it inside a namespace */

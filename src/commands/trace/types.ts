@@ -70,6 +70,8 @@ export interface TraceAllResult {
   ok: boolean;
   namespaces: TraceResult[];
   notes: string[];
+  /** metadata namespaces left out by --max-namespaces */
+  skipped?: number;
 }
 
 export interface TraceOptions {
@@ -78,6 +80,8 @@ export interface TraceOptions {
   ip?: string;
   all?: boolean;
   probeAll?: boolean;
+  /** with --all: trace at most this many namespaces, the first by name */
+  maxNamespaces?: number;
   statePath?: string;
   /** seconds, per live probe */
   probeTimeout: number;
