@@ -32,12 +32,16 @@ export interface Hop {
   /** why it failed and what to do — the diagnosis when this hop is the root cause */
   cause?: string;
   fix?: string;
+  /** the cause's stable code, when the check that failed names one */
+  code?: string;
   /** a failure another hop explains (e.g. a stale socket when the agent is down) */
   consequenceOf?: HopName;
 }
 
 export interface Diagnosis {
   hop: HopName;
+  /** a stable snake_case code for the cause (docs/prometheus.md, "Cause codes"); `unknown` if none */
+  code: string;
   cause: string;
   fix: string;
 }

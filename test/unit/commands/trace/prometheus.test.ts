@@ -92,6 +92,14 @@ describe('osmeta trace --all --prometheus FILE', () => {
     );
   });
 
+  it("--json's diagnosis carries the same code", async () => {
+    lab.node.kill(HAPROXY_PID);
+    lab.haproxyProbe = { outcome: 'refused' };
+    const r = await trace(['--netns', NS, '--json']);
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout).diagnosis).toMatchObject({ hop: 'haproxy', code: 'haproxy_dead' });
+  });
+
   it('replaces the previous file whole', async () => {
     const file = join(dir, 'osmeta.prom');
     await fsp.writeFile(file, 'old 1\n');
