@@ -3,9 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FileSystem } from '../../../../src/context.js';
+import { causeCode } from '../../../../src/metrics/cause-codes.js';
 import { runCli } from '../../../helpers/context.js';
 import { parseExposition } from '../../../helpers/exposition-parser.js';
-import { HAPROXY_PID, type LabNode, labNode, NET, NS } from '../../../helpers/lab-node.js';
+import { fixture } from '../../../helpers/host-fixtures.js';
+import {
+  AGENT_PID,
+  HAPROXY_PID,
+  type LabNode,
+  labNode,
+  NET,
+  NOVA_CONF,
+  NS,
+  SECRET,
+  VM1,
+  WORKER_PID,
+} from '../../../helpers/lab-node.js';
 
 let lab: LabNode;
 let dir: string;
@@ -98,6 +111,49 @@ describe('osmeta trace --all --prometheus FILE', () => {
     const r = await trace(['--netns', NS, '--json']);
     expect(r.code).toBe(3);
     expect(JSON.parse(r.stdout).diagnosis).toMatchObject({ hop: 'haproxy', code: 'haproxy_dead' });
+  });
+
+  it.each([
+    [
+      'agent stopped',
+      'agent_down',
+      () => {
+        lab.node.kill(AGENT_PID).kill(WORKER_PID);
+        lab.node.file('/proc/net/unix', fixture('node/proc-net-unix.agent-stopped.txt'));
+        lab.haproxyProbe = { file: 'haproxy-chain/qdhcp-probe-openstack.agent-stopped.503.http' };
+      },
+    ],
+    [
+      'secret mismatch',
+      'secret_mismatch',
+      () => {
+        lab.nova.secret = 'nova-side-secret';
+        lab.node.file(
+          NOVA_CONF,
+          fixture('config/nova.conf.api-neutron-sections.ini').replace('<shared-secret>', 'nova-side-secret'),
+        );
+        lab.agent.behaviour = 'forbidden';
+      },
+    ],
+    [
+      'service_metadata_proxy = false',
+      'nova_service_metadata_proxy_off',
+      () => {
+        lab.node.file(
+          NOVA_CONF,
+          fixture('config/nova.conf.api-neutron-sections.ini')
+            .replace('<shared-secret>', SECRET)
+            .replace('service_metadata_proxy = true', 'service_metadata_proxy = false'),
+        );
+      },
+    ],
+  ])("%s: diagnosis.code is the check's own, and the one its wording maps to", async (_, code, breakIt) => {
+    breakIt();
+    const r = await trace(['--netns', NS, '--ip', VM1.ip, '--json']);
+    expect(r.code).toBe(3);
+    const d = JSON.parse(r.stdout).diagnosis as { hop: string; code: string; cause: string };
+    expect(d.code).toBe(code);
+    expect(causeCode({ hop: d.hop, cause: d.cause })).toBe(code);
   });
 
   it('replaces the previous file whole', async () => {
