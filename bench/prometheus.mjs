@@ -15,8 +15,9 @@ const self = fileURLToPath(import.meta.url);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const LOCK = '/run/osmeta-e2e.lock';
 
+// -o: the lab daemons scale-netns starts must not inherit the lock's descriptor
 if (process.env.OSMETA_BENCH_LOCK_HELD !== '1') {
-  const r = spawnSync('flock', ['-w', '1500', LOCK, process.execPath, self, ...process.argv.slice(2)], {
+  const r = spawnSync('flock', ['-o', '-w', '1500', LOCK, process.execPath, self, ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...process.env, OSMETA_BENCH_LOCK_HELD: '1' },
   });

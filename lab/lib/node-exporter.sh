@@ -24,6 +24,15 @@ node_exporter_healthy() {
   [ "$code" = 200 ]
 }
 
+close_inherited_fds() {  # every descriptor above stderr of this (sub)shell
+  local f fd
+  for f in /proc/"$BASHPID"/fd/*; do
+    fd=${f##*/}
+    [[ $fd =~ ^[0-9]+$ ]] && [ "$fd" -gt 2 ] || continue
+    eval "exec $fd>&-" 2>/dev/null || true
+  done
+}
+
 # node_exporter_ensure: start it unless it runs; refuse a port someone else holds.
 node_exporter_ensure() {
   command -v prometheus-node-exporter >/dev/null \
@@ -38,10 +47,13 @@ node_exporter_ensure() {
   fi
   # only the collectors a metadata check needs next to it: the textfile one, and the
   # process's own go_/process_ series and node_exporter's scrape results
-  start_svc "$NODE_EXPORTER" prometheus "$LOG/node-exporter/node-exporter.out" -- \
-    prometheus-node-exporter --web.listen-address="$NODE_EXPORTER_ADDR" \
-      --collector.disable-defaults --collector.textfile \
-      --collector.textfile.directory="$NODE_EXPORTER_TEXTFILE_DIR"
+  # in a subshell without the caller's descriptors: a daemon that inherits the fd of
+  # `flock /run/osmeta-e2e.lock lab/up` would hold that lock for as long as it runs
+  ( close_inherited_fds
+    start_svc "$NODE_EXPORTER" prometheus "$LOG/node-exporter/node-exporter.out" -- \
+      prometheus-node-exporter --web.listen-address="$NODE_EXPORTER_ADDR" \
+        --collector.disable-defaults --collector.textfile \
+        --collector.textfile.directory="$NODE_EXPORTER_TEXTFILE_DIR" )
   wait_for "${SVC_WAIT[$NODE_EXPORTER]}" "node_exporter to answer on $NODE_EXPORTER_ADDR" node_exporter_healthy \
     || { printf 'error: node_exporter did not answer; see %s\n' "$LOG/node-exporter/node-exporter.out" >&2; return 1; }
 }
