@@ -113,7 +113,6 @@ describe('node_exporter serves osmeta trace --all --prometheus', () => {
       expect(value(s, 'osmeta_metadata_namespace_up', ns(qdhcp))).toBe(0);
       expect(value(s, 'osmeta_metadata_hop_up', { netns: qdhcp, hop: 'haproxy' })).toBe(0);
       expect(value(s, 'osmeta_metadata_hop_up', { netns: qdhcp, hop: 'probe-haproxy' })).toBe(0);
-      expect(value(s, 'osmeta_metadata_hop_up', { netns: qdhcp, hop: 'agent' })).toBe(1);
       expect(value(s, 'osmeta_metadata_diagnosis_info', { netns: qdhcp })).toBe(1);
       expect(
         s.find((x) => x.name === 'osmeta_metadata_diagnosis_info' && x.labels.netns === qdhcp)?.labels,
