@@ -22,6 +22,8 @@ export interface TraceNamespaceInput {
 export interface TraceAllInput {
   ok: boolean;
   namespaces: readonly TraceNamespaceInput[];
+  /** metadata namespaces on the node that this run left out (trace --max-namespaces) */
+  skipped?: number;
 }
 
 export interface TraceRun {
@@ -97,6 +99,12 @@ export function traceMetrics(result: TraceAllInput, run: TraceRun): MetricFamily
       type: 'gauge',
       labels: ['netns', 'hop', 'cause_code'],
       samples: diagnosis,
+    },
+    {
+      name: 'osmeta_metadata_namespaces_skipped',
+      help: 'Metadata namespaces on this node that the trace left out (--max-namespaces); 0 when it traced all.',
+      type: 'gauge',
+      samples: [{ value: result.skipped ?? 0 }],
     },
     {
       name: 'osmeta_metadata_trace_duration_seconds',

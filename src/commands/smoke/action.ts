@@ -19,7 +19,16 @@ export async function smokeAction({ args, opts: o }: SmokeInvocation, ctx: Conte
   if (o.project !== undefined && servers.length > 0) {
     throw usageError('CONFLICTING_OPTIONS', 'give servers or --project, not both');
   }
-  const { junit, ...rest } = o;
+  if (o.shard !== undefined && o.limit !== undefined) {
+    throw usageError('CONFLICTING_OPTIONS', '--shard splits the whole list of servers: it takes no --limit');
+  }
+  if (o.prometheus === '-' && g.json) {
+    throw usageError(
+      'CONFLICTING_OPTIONS',
+      '--prometheus - writes the metrics to stdout: it takes no --json',
+    );
+  }
+  const { junit, prometheus, ...rest } = o;
   // network code is loaded here, not at start-up
   const { runSmoke } = await import('./run.js');
   const progress = showProgress(ctx, g) ? progressBar(ctx) : undefined;
@@ -45,6 +54,8 @@ export async function smokeAction({ args, opts: o }: SmokeInvocation, ctx: Conte
     const { writeFileAtomic } = await import('../../safe-file.js');
     await writeFileAtomic(ctx.fs, junit, junitXml(result));
   }
-  await smokeView(result, ctx, g);
+  if (prometheus !== undefined)
+    await (await import('./prometheus.js')).writeSmokeMetrics(ctx, prometheus, result);
+  if (prometheus !== '-') await smokeView(result, ctx, g);
   return result.ok ? ExitCode.OK : ExitCode.DIAGNOSIS_FAILED;
 }

@@ -4,6 +4,7 @@ import { arg, defineCommand, flag, text, value } from '../definition.js';
 import { METADATA_TLS_OPTIONS } from '../get/definition.js';
 import { parsePositiveInt, SECRET_OPTIONS } from '../shared.js';
 import { parseName } from '../values.js';
+import { parseShard } from './shard.js';
 
 function parseRetries(v: string): number {
   const n = Number(v);
@@ -37,6 +38,15 @@ export const SMOKE = defineCommand({
       '--junit <file>',
       'write a JUnit XML report (one testcase per server and check; mode 0600, replaced atomically)',
     ),
+    text(
+      '--prometheus <file>',
+      "also write Prometheus metrics to this file, atomically ('-': stdout instead of the report)",
+    ),
+    value(
+      '--shard <k/n>',
+      'check only shard K of N: the servers whose ID hashes to it (one runner of N in CI)',
+      parseShard,
+    ),
     value(
       '--metadata-url <url>',
       "nova's metadata API (default: OSMETA_METADATA_URL, clouds.yaml metadata_url, the compute host:8775)",
@@ -57,5 +67,6 @@ Exit codes: 0 all passed, 3 a server failed a check (a rejected signature includ
 Examples:
   osmeta smoke --all-projects --junit smoke.xml
   osmeta smoke --project demo --expect-user-data --json
-  sudo osmeta smoke --all-projects --via-socket /var/lib/neutron/metadata_proxy`,
+  sudo osmeta smoke --all-projects --via-socket /var/lib/neutron/metadata_proxy
+  osmeta smoke --all-projects --shard 2/4 --junit smoke-2.xml --json > smoke-2.json`,
 });

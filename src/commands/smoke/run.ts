@@ -24,10 +24,11 @@ import {
   checkVersions,
 } from './checks.js';
 import type { SMOKE } from './definition.js';
+import { inShard } from './shard.js';
 
 /** smoke's own options as declared in ./definition.ts, the report file (--junit) aside. */
 export type SmokeOptions = SecretOptions &
-  Omit<Invocation<typeof SMOKE>['opts'], 'junit'> & {
+  Omit<Invocation<typeof SMOKE>['opts'], 'junit' | 'prometheus'> & {
     servers: string[];
     os: OpenStackFlags;
     /** seconds */
@@ -182,7 +183,7 @@ export async function runSmoke(o: SmokeOptions, ctx: Context, hooks: SmokeHooks 
       );
     }
 
-    const servers = await targetsOf(o, session);
+    const servers = inShard(await targetsOf(o, session), o.shard);
     const results: ServerResult[] = [];
     let failed = 0;
     let done = 0;

@@ -33,6 +33,9 @@ export async function runTrace(
     });
   }
   if (opts.probeAll && !opts.all) throw usageError('CONFLICTING_OPTIONS', '--probe-all goes with --all');
+  if (opts.maxNamespaces !== undefined && !opts.all) {
+    throw usageError('CONFLICTING_OPTIONS', '--max-namespaces goes with --all');
+  }
   const { isIP } = await import('node:net');
   if (opts.ip !== undefined && isIP(opts.ip) === 0) {
     throw usageError('INVALID_IP', `'${opts.ip}' is not an IP address`);
@@ -73,14 +76,18 @@ export async function runTrace(
   }
 }
 
+function notesOf(r: TraceCommandResult): Set<string> {
+  return new Set(
+    r.mode === 'one' ? r.result.notes : [...r.result.notes, ...r.result.namespaces.flatMap((n) => n.notes)],
+  );
+}
+
 async function traceView(r: TraceCommandResult, ctx: Context, g: GlobalOptions): Promise<void> {
   const { resultToJson } = await import('./types.js');
   const render = await import('./view.js');
   const s = await ctx.io.styles('stdout');
   const ext = (t: string) => ctx.io.external(t);
-  const notes =
-    r.mode === 'one' ? r.result.notes : [...r.result.notes, ...r.result.namespaces.flatMap((n) => n.notes)];
-  for (const n of new Set(notes)) note(ctx, g, `note: ${n}`);
+  for (const n of notesOf(r)) note(ctx, g, `note: ${n}`);
   if (r.mode === 'one') {
     await emit(ctx, g, {
       json: resultToJson(r.result),
@@ -89,7 +96,11 @@ async function traceView(r: TraceCommandResult, ctx: Context, g: GlobalOptions):
     return;
   }
   await emit(ctx, g, {
-    json: { ok: r.result.ok, namespaces: r.result.namespaces.map(resultToJson) },
+    json: {
+      ok: r.result.ok,
+      namespaces: r.result.namespaces.map(resultToJson),
+      skipped: r.result.skipped ?? 0,
+    },
     human: () => render.renderAll(r.result, s, ctx.io.columns, ext),
   });
 }
@@ -105,11 +116,31 @@ export async function traceAction({ opts: o }: TraceInvocation, ctx: Context): P
     ...(o.ip !== undefined ? { ip: o.ip } : {}),
     ...(o.all === true ? { all: true } : {}),
     ...(o.probeAll === true ? { probeAll: true } : {}),
+    ...(o.maxNamespaces !== undefined ? { maxNamespaces: o.maxNamespaces } : {}),
     ...(o.statePath !== undefined ? { statePath: o.statePath } : {}),
     ...(o.novaConfig !== undefined ? { novaConfig: o.novaConfig } : {}),
   };
+  if (o.prometheus !== undefined && !opts.all) {
+    throw usageError('CONFLICTING_OPTIONS', '--prometheus goes with --all');
+  }
+  if (o.prometheus === '-' && g.json) {
+    throw usageError(
+      'CONFLICTING_OPTIONS',
+      '--prometheus - writes the metrics to stdout: it takes no --json',
+    );
+  }
+  const started = ctx.clock();
   const r = await runTrace(opts, ctx, openStackFlagsOf(o), g.timeout);
-  await traceView(r, ctx, g);
+  if (o.prometheus !== undefined && r.mode === 'all') {
+    const { writeTraceMetrics } = await import('./prometheus.js');
+    await writeTraceMetrics(ctx, o.prometheus, r.result, started);
+  }
+  // with --prometheus -, stdout carries the metrics alone; the notes still go to stderr
+  if (o.prometheus === '-') {
+    for (const n of notesOf(r)) note(ctx, g, `note: ${n}`);
+  } else {
+    await traceView(r, ctx, g);
+  }
   return r.result.ok ? ExitCode.OK : ExitCode.DIAGNOSIS_FAILED;
 }
 

@@ -26,7 +26,13 @@ import { type Guest, type Hop, inHopOrder, type TraceAllResult, type TraceOption
 export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps): Promise<TraceAllResult> {
   const notes: string[] = [];
   const [facts, names] = await Promise.all([gatherNodeFacts(ctx), listNamespaceNames(ctx.fs)]);
-  const namespaces = names.map(parseNamespaceName).filter((n): n is MetadataNamespace => n !== undefined);
+  const found = names.map(parseNamespaceName).filter((n): n is MetadataNamespace => n !== undefined);
+  const { namespaces, skipped } = limitNamespaces(found, opts.maxNamespaces);
+  if (skipped > 0) {
+    notes.push(
+      `--max-namespaces ${opts.maxNamespaces}: traced ${namespaces.length} of ${found.length} metadata namespaces (the first by name)`,
+    );
+  }
   if (namespaces.length === 0) {
     notes.push('no qdhcp-, qrouter- or ovnmeta- namespace on this node');
     return { ok: true, namespaces: [], notes };
@@ -118,5 +124,15 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
     });
     return result(r, hops, guest, rnotes);
   });
-  return { ok: results.every((x) => x.ok), namespaces: results, notes };
+  return { ok: results.every((x) => x.ok), namespaces: results, notes, ...(skipped > 0 ? { skipped } : {}) };
+}
+
+/** --max-namespaces: the first N by name (byte order), so that every run covers the same ones. */
+export function limitNamespaces(
+  all: readonly MetadataNamespace[],
+  max: number | undefined,
+): { namespaces: MetadataNamespace[]; skipped: number } {
+  if (max === undefined || all.length <= max) return { namespaces: [...all], skipped: 0 };
+  const sorted = [...all].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { namespaces: sorted.slice(0, max), skipped: all.length - max };
 }

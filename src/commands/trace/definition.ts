@@ -1,6 +1,7 @@
 import { parseSeconds } from '../../limits.js';
 import { parseIpAddress } from '../../util/validate.js';
 import { arg, defineCommand, flag, list, text, value } from '../definition.js';
+import { parsePositiveInt } from '../shared.js';
 import { parseName } from '../values.js';
 import { PASSIVE_HOPS, PROBE_HOPS } from './types.js';
 
@@ -25,6 +26,15 @@ export const TRACE = defineCommand({
     ),
     flag('--all', 'every metadata namespace on this node, one line each, then the failing ones'),
     flag('--probe-all', 'with --all: probe through every namespace, not only those that look broken'),
+    text(
+      '--prometheus <file>',
+      "with --all: also write Prometheus metrics to this file, atomically ('-': stdout instead of the report)",
+    ),
+    value(
+      '--max-namespaces <n>',
+      'with --all: trace at most this many namespaces, the first by name (the rest count as skipped)',
+      parsePositiveInt('--max-namespaces'),
+    ),
     text('--state-path <dir>', "neutron's state_path (pid files, haproxy configs, DHCP host files)"),
     value(
       '--probe-timeout <seconds>',
@@ -41,7 +51,8 @@ Exit codes: 0 every hop healthy, 3 a hop is broken (cause: and fix: name it), 1 
 Examples:
   sudo osmeta trace --netns qdhcp-1548e69f-96a2-41ec-a74d-07234e530287
   sudo osmeta trace --netns qdhcp-<network-id> --ip 10.0.0.12 --json
-  sudo osmeta trace --all`,
+  sudo osmeta trace --all
+  sudo osmeta trace --all --prometheus /var/lib/prometheus/node-exporter/osmeta.prom`,
 });
 
 /** internal: one bounded HTTP request, answered as JSON — trace runs it inside a namespace */

@@ -1,3 +1,4 @@
+import { causeCode } from '../../metrics/cause-codes.js';
 import type { Diagnosis, Hop } from './types.js';
 
 /**
@@ -16,5 +17,12 @@ export function diagnose(hops: readonly Hop[]): Diagnosis | null {
     if (next?.status !== 'fail') break;
     cur = next;
   }
-  return { hop: cur.name, cause: cur.cause ?? cur.detail, fix: cur.fix ?? '' };
+  const cause = cur.cause ?? cur.detail;
+  // the check's own code, else the one its cause's wording maps to
+  return {
+    hop: cur.name,
+    code: causeCode({ hop: cur.name, cause, code: cur.code }),
+    cause,
+    fix: cur.fix ?? '',
+  };
 }

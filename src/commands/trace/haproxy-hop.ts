@@ -101,6 +101,7 @@ export async function haproxyHop(
       `pid ${running.pid}, config ${hf.confPath} unreadable`,
       `haproxy (pid ${running.pid}) runs with ${hf.confPath}, which cannot be read`,
       'run trace as root; the config lives under the agent state path',
+      'haproxy_config_unreadable',
     );
     return done();
   }
@@ -230,6 +231,7 @@ async function listening(
       `${target}: binds ${cfg.binds.map((b) => b.raw).join(', ') || 'nothing'}, not port ${wantPort}`,
       `haproxy in ${ns.name} binds ${cfg.binds.map((b) => `${b.host}:${b.port}`).join(', ') || 'nothing'}, but guests arrive on port ${wantPort}${ns.kind === 'qrouter' ? ' (the nat REDIRECT target)' : ''}`,
       `let the ${KIND_AGENT[ns.kind]} rewrite the config (restart it)`,
+      'haproxy_wrong_port',
     );
     return undefined;
   }
@@ -242,6 +244,7 @@ async function listening(
       `${target}: not listening on ${what}`,
       `haproxy (pid ${pid}) runs in ${ns.name} but does not listen on ${what}`,
       `restart the proxy: kill ${pid}; the ${KIND_AGENT[ns.kind]} respawns it (check_child_processes_action = respawn)`,
+      'haproxy_not_listening',
     );
     return undefined;
   }

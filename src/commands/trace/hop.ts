@@ -6,11 +6,13 @@ export function hop(name: HopName, target: string, started: number, now: number)
   return { name, target, status: 'ok', detail: '', durationMs: now - started, evidence: {} };
 }
 
-export function fail(h: Hop, detail: string, cause: string, fix: string): Hop {
+/** @param code the cause's stable snake_case code (docs/prometheus.md, "Cause codes") */
+export function fail(h: Hop, detail: string, cause: string, fix: string, code?: string): Hop {
   h.status = 'fail';
   h.detail = detail;
   h.cause = cause;
   h.fix = fix;
+  if (code !== undefined) h.code = code;
   return h;
 }
 

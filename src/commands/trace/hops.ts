@@ -61,6 +61,7 @@ export async function namespaceHop(
       `${ns.name} does not exist on this node`,
       `there is no ${ns.name} on this node: the ${KIND_AGENT[ns.kind]} here does not serve ${ns.kind === 'qrouter' ? 'router' : 'network'} ${ns.id}`,
       SPAWNER_FIX[ns.kind].replace('<id>', ns.id),
+      'namespace_missing',
     );
     return done({ exists: false });
   }
@@ -74,6 +75,7 @@ export async function namespaceHop(
       `cannot list the addresses in ${ns.name}: ${firstLine(r.stderr) || `ip exited ${r.code}`}`,
       `ip -n ${ns.name} addr failed: ${firstLine(r.stderr) || `exit ${r.code}`}`,
       'run trace as root on the node that hosts the namespace (iproute2 needed)',
+      'namespace_unreadable',
     );
     return done({ exists: true, inode });
   }
@@ -93,6 +95,7 @@ export async function namespaceHop(
       ns.kind === 'qdhcp'
         ? 'the DHCP agent adds it only with enable_isolated_metadata or force_metadata in dhcp_agent.ini; restart neutron-dhcp-agent after fixing'
         : SPAWNER_FIX.ovnmeta,
+      'metadata_address_missing',
     );
     return done(nsFacts);
   }
@@ -102,6 +105,7 @@ export async function namespaceHop(
       `${v4.iface.ifname} (${METADATA_V4}) is down`,
       `the interface carrying ${METADATA_V4} in ${ns.name} (${v4.iface.ifname}) is down`,
       SPAWNER_FIX[ns.kind].replace('<id>', ns.id),
+      'metadata_interface_down',
     );
     return done(nsFacts);
   }
@@ -116,6 +120,7 @@ export async function namespaceHop(
       `${METADATA_V6} is ${state} in ${ns.name}`,
       `${METADATA_V6} is ${state} in ${ns.name} while the host has IPv6: neutron 21.0.0 spawns no metadata proxy at all until it is ready (a DAD failure often means two DHCP agents on the network)`,
       'check for a second DHCP port answering for fe80::a9fe:a9fe, then restart neutron-dhcp-agent',
+      'metadata_ipv6_not_ready',
     );
     return done(nsFacts);
   }
@@ -139,6 +144,7 @@ async function qrouterRules(
       `cannot read the iptables rules of ${ns.name}`,
       `iptables-save in ${ns.name} failed: ${firstLine(r.stderr) || `exit ${r.code}`}`,
       'run trace as root; iptables must be installed on the network node',
+      'iptables_unreadable',
     );
     return { exists: true, inode };
   }
@@ -150,6 +156,7 @@ async function qrouterRules(
       `no nat REDIRECT of ${METADATA_V4}:80 in ${ns.name}`,
       `the nat rule that sends ${METADATA_V4}:80 to the proxy (REDIRECT --to-ports 9697) is missing in ${ns.name}: guests time out`,
       'the L3 agent installs it with enable_metadata_proxy = True (l3_agent.ini); restart neutron-l3-agent to resync the router',
+      'nat_redirect_missing',
     );
     return { exists: true, inode };
   }
@@ -202,7 +209,7 @@ export async function socketHop(ctx: Context, facts: NodeFacts, c: SocketCheck):
   } catch (err) {
     evidence.exists = false;
     if (mismatch) {
-      fail(h, `no socket at ${c.path}`, mismatchCause, mismatchFix);
+      fail(h, `no socket at ${c.path}`, mismatchCause, mismatchFix, 'socket_path_mismatch');
       return done();
     }
     fail(
@@ -220,6 +227,7 @@ export async function socketHop(ctx: Context, facts: NodeFacts, c: SocketCheck):
         : c.agentPath === undefined
           ? mismatchFix
           : "read the agent's log; restart it",
+      'socket_missing',
     );
     if (!c.agentRunning) h.consequenceOf = 'agent';
     return done();
@@ -235,6 +243,7 @@ export async function socketHop(ctx: Context, facts: NodeFacts, c: SocketCheck):
       `${c.path} is not a socket (${desc})`,
       `${c.path} is not a UNIX socket (${desc}): haproxy answers 503`,
       'remove the file and restart the metadata agent (it unlinks a stale socket but not a regular file in its way)',
+      'socket_not_a_socket',
     );
     return done();
   }
@@ -242,7 +251,7 @@ export async function socketHop(ctx: Context, facts: NodeFacts, c: SocketCheck):
   evidence.inode = row?.inode ?? Number(st.ino);
   if (!row) {
     if (mismatch) {
-      fail(h, `nothing listens on ${c.path}`, mismatchCause, mismatchFix);
+      fail(h, `nothing listens on ${c.path}`, mismatchCause, mismatchFix, 'socket_path_mismatch');
       return done();
     }
     fail(
@@ -254,6 +263,7 @@ export async function socketHop(ctx: Context, facts: NodeFacts, c: SocketCheck):
       c.agentRunning
         ? "read the agent's log; restart it if it does not listen within a minute"
         : 'start the metadata agent; it replaces the stale file',
+      c.agentRunning ? 'socket_not_listening' : 'socket_stale',
     );
     if (!c.agentRunning) h.consequenceOf = 'agent';
     return done();
@@ -274,6 +284,7 @@ export async function socketHop(ctx: Context, facts: NodeFacts, c: SocketCheck):
         `${desc}: haproxy (${c.client.user}) may not connect`,
         `haproxy runs as ${c.client.user} and may not connect to ${c.path} (${desc}): EACCES, haproxy answers 503`,
         'run haproxy as the socket owner (metadata_proxy_user/group in the agent configs) or widen metadata_proxy_socket_mode, then restart the metadata agent',
+        'socket_permission_denied',
       );
       return done();
     }
@@ -283,12 +294,19 @@ export async function socketHop(ctx: Context, facts: NodeFacts, c: SocketCheck):
         `${dirs} is not searchable by ${c.client.user}`,
         `haproxy runs as ${c.client.user} and cannot reach ${c.path}: ${dirs} has no search permission for it (EACCES, 503)`,
         `give ${c.client.user} search permission on ${dirs}`,
+        'socket_dir_not_searchable',
       );
       return done();
     }
   }
   if (mismatch) {
-    fail(h, `${desc}, but the agent's socket is ${c.agentPath}`, mismatchCause, mismatchFix);
+    fail(
+      h,
+      `${desc}, but the agent's socket is ${c.agentPath}`,
+      mismatchCause,
+      mismatchFix,
+      'socket_path_mismatch',
+    );
     return done();
   }
   const disagree = c.others.filter((o) => o.path !== (c.agentPath ?? c.path));
@@ -299,6 +317,7 @@ export async function socketHop(ctx: Context, facts: NodeFacts, c: SocketCheck):
       `${o.who} names ${o.path}`,
       `${o.who}'s metadata_proxy_socket${o.where ? ` (${o.where})` : ''} is ${o.path}, not the metadata agent's ${c.agentPath ?? c.path}: the proxies it spawns answer 503`,
       mismatchFix,
+      'socket_spawner_path_mismatch',
     );
     return done();
   }

@@ -53,6 +53,7 @@ export function agentHop(ctx: Context, agent: AgentFacts, nova: NovaFacts): Hop 
       `${agent.program} is not running`,
       `${agent.program} is not running on this node: nothing answers on its socket and haproxy answers 503`,
       `start it (Debian: service ${agent.program} start) and read /var/log/neutron/${agent.program}.log for why it stopped`,
+      'agent_down',
     );
     return done();
   }
@@ -75,6 +76,7 @@ export function agentHop(ctx: Context, agent: AgentFacts, nova: NovaFacts): Hop 
         'nova reads no secret: it sits in [DEFAULT] of nova.conf',
         `nova.conf sets metadata_proxy_shared_secret in [DEFAULT] (${where(n.secretInDefault)}), where nova never reads it: nova signs with an empty secret and rejects the agent's requests (403)`,
         'move metadata_proxy_shared_secret to the [neutron] section of nova.conf and restart nova-api-metadata',
+        'nova_secret_in_default',
       );
       return done();
     }
@@ -91,6 +93,7 @@ export function agentHop(ctx: Context, agent: AgentFacts, nova: NovaFacts): Hop 
         `metadata_proxy_shared_secret differs from nova.conf [neutron]`,
         `metadata_proxy_shared_secret in ${where(s.secret) ?? `${agentFile} (unset)`} differs from nova.conf [neutron] (${where(n.secret) ?? `${novaFile}: unset`}): nova rejects every signature with 403${onlyQuotes ? '; they differ only in quotes or surrounding spaces, which oslo.config keeps' : ''}`,
         `set the same metadata_proxy_shared_secret in ${agentFile} [DEFAULT] and nova.conf [neutron], then restart ${agent.program} and nova-api-metadata`,
+        'secret_mismatch',
       );
       return done();
     } else {
@@ -174,6 +177,7 @@ export async function novaHop(
       `GET / answered ${r.status}`,
       `${url}/ answered ${r.status}${explanation ? ` (${explanation})` : ''} instead of nova's version list: something else listens there (a proxy in between?) or ${setting} are wrong`,
       `point ${setting} at nova's metadata API`,
+      'nova_wrong_answer',
     );
     return h;
   }
@@ -188,6 +192,7 @@ export async function novaHop(
         `service_metadata_proxy is not true`,
         `${how} in nova.conf: nova ignores the agent's X-Instance-ID headers, looks up the agent's own address and answers 404 to every guest`,
         'set [neutron] service_metadata_proxy = true in nova.conf and restart nova-api-metadata',
+        'nova_service_metadata_proxy_off',
       );
       return h;
     }

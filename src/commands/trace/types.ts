@@ -32,12 +32,16 @@ export interface Hop {
   /** why it failed and what to do — the diagnosis when this hop is the root cause */
   cause?: string;
   fix?: string;
+  /** the cause's stable code, when the check that failed names one */
+  code?: string;
   /** a failure another hop explains (e.g. a stale socket when the agent is down) */
   consequenceOf?: HopName;
 }
 
 export interface Diagnosis {
   hop: HopName;
+  /** a stable snake_case code for the cause (docs/prometheus.md, "Cause codes"); `unknown` if none */
+  code: string;
   cause: string;
   fix: string;
 }
@@ -70,6 +74,8 @@ export interface TraceAllResult {
   ok: boolean;
   namespaces: TraceResult[];
   notes: string[];
+  /** metadata namespaces left out by --max-namespaces */
+  skipped?: number;
 }
 
 export interface TraceOptions {
@@ -78,6 +84,8 @@ export interface TraceOptions {
   ip?: string;
   all?: boolean;
   probeAll?: boolean;
+  /** with --all: trace at most this many namespaces, the first by name */
+  maxNamespaces?: number;
   statePath?: string;
   /** seconds, per live probe */
   probeTimeout: number;

@@ -63,6 +63,9 @@ describe('traceMetrics', () => {
         "# HELP osmeta_metadata_namespace_up 1 when every hop of the namespace's metadata path is healthy, else 0.",
         '# TYPE osmeta_metadata_namespace_up gauge',
         'osmeta_metadata_namespace_up{netns="qdhcp-n1",kind="qdhcp",id="n1"} 0',
+        '# HELP osmeta_metadata_namespaces_skipped Metadata namespaces on this node that the trace left out (--max-namespaces); 0 when it traced all.',
+        '# TYPE osmeta_metadata_namespaces_skipped gauge',
+        'osmeta_metadata_namespaces_skipped 0',
         '# HELP osmeta_metadata_node_up 1 when every metadata namespace on this node is healthy (also when there is none), else 0.',
         '# TYPE osmeta_metadata_node_up gauge',
         'osmeta_metadata_node_up 0',
@@ -80,9 +83,16 @@ describe('traceMetrics', () => {
     );
   });
 
+  it('counts the namespaces a limited run left out', () => {
+    expect(series(text({ ok: true, namespaces: [], skipped: 42 })).osmeta_metadata_namespaces_skipped).toBe(
+      42,
+    );
+  });
+
   it('a node without metadata namespaces is up, with only the node-wide series', () => {
     expect(series(text({ ok: true, namespaces: [] }))).toEqual({
       osmeta_metadata_node_up: 1,
+      osmeta_metadata_namespaces_skipped: 0,
       osmeta_metadata_trace_duration_seconds: 0.4567,
       osmeta_metadata_trace_timestamp_seconds: 1796126400.25,
     });
@@ -96,6 +106,7 @@ describe('traceMetrics', () => {
       'netns="qdhcp-d669a3d9-3cd4-414e-b95a-25ada26f8233",kind="qdhcp",id="d669a3d9-3cd4-414e-b95a-25ada26f8233"';
     const want: Record<string, number> = {
       osmeta_metadata_node_up: 1,
+      osmeta_metadata_namespaces_skipped: 0,
       [`osmeta_metadata_namespace_up{${a}}`]: 1,
       [`osmeta_metadata_namespace_up{${b}}`]: 1,
       [`osmeta_metadata_probe_duration_seconds{${a},probe="nova"}`]: 0.036,
