@@ -283,7 +283,11 @@ describe('the token cache across runs', () => {
       expect(second.stderr).not.toContain('auth/tokens');
       const dir = join(own, 'osmeta');
       expect(statSync(dir).mode & 0o777).toBe(0o700);
-      const [file] = readdirSync(dir);
+      // the token file, and the key that hashes the credential into its name (cache-key, 0600)
+      const files = readdirSync(dir).sort();
+      expect(files).toHaveLength(2);
+      expect(statSync(join(dir, 'cache-key')).mode & 0o777).toBe(0o600);
+      const file = files.find((f) => f !== 'cache-key');
       expect(file).toMatch(/^token-[0-9a-f]{64}\.json$/);
       expect(statSync(join(dir, file!)).mode & 0o777).toBe(0o600);
       const token = JSON.parse(readFileSync(join(dir, file!), 'utf8')).token as string;

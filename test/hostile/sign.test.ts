@@ -95,3 +95,20 @@ describe('sign --curl with a value that would inject a header', () => {
     );
   });
 });
+
+describe('a timeout beyond what a timer can hold', () => {
+  it.each([
+    [['--timeout', '4294967', 'sign', VM], "error: --timeout takes at most 86400 seconds, not '4294967'"],
+    [
+      ['trace', '--netns', 'qdhcp-x', '--probe-timeout', '4294967'],
+      "error: --probe-timeout takes at most 86400 seconds, not '4294967'",
+    ],
+  ])('%j: exit 2 naming the maximum, no TimeoutOverflowWarning', async (argv, line) => {
+    const c = hostileCloud(undefined);
+    cleanups.push(c.cleanup);
+    const r = await c.run(argv);
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr.split('\n')[0]).toBe(line);
+    expect(r.stderr).not.toContain('TimeoutOverflowWarning');
+  });
+});
