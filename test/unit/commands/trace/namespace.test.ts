@@ -20,7 +20,24 @@ let iptables = '';
 beforeEach(async () => {
   lab = await labNode();
   iptables = fixture('node/iptables-save.qrouter-metadata-only.txt');
+  qrouterAddr = qrAddr('10.90.0.1', 24);
 });
+
+/** `ip -j addr` of a router namespace with one qr- port */
+const qrAddr = (local: string, prefixlen: number, up = true) =>
+  JSON.stringify([
+    {
+      ifname: 'lo',
+      flags: ['LOOPBACK', 'UP'],
+      addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }],
+    },
+    {
+      ifname: 'qr-6d1c40f0-cf',
+      flags: up ? ['BROADCAST', 'UP'] : ['BROADCAST'],
+      addr_info: [{ family: 'inet', local, prefixlen }],
+    },
+  ]);
+let qrouterAddr = '';
 afterEach(async () => {
   await lab.close();
 });
@@ -29,6 +46,7 @@ function exec(file: string, args: readonly string[]): Promise<ExecResult> {
   const ok = (stdout: string) =>
     Promise.resolve({ code: 0, signal: null, stdout, stderr: '', timedOut: false, durationMs: 1 });
   if (args[0] === 'netns' && args[2] === QROUTER && args[3] === 'iptables-save') return ok(iptables);
+  if (args[0] === '-j' && args[2] === QROUTER) return ok(qrouterAddr);
   if (args[0] === 'netns' && args[2] === QROUTER && args[3] === 'ip6tables-save')
     return ok(fixture('node/ip6tables-save.qrouter-new-router.txt'));
   if (args[0] === '-j' && args[2] === OVNMETA) {
