@@ -123,3 +123,25 @@ export async function listAgents(session: Session, f: { binary?: string; host?: 
   const doc = (await session.getJson('network', { path, query }, 'listing agents')) as { agents?: unknown[] };
   return (doc.agents ?? []).map(parseAgent).filter((a): a is Agent => a !== undefined);
 }
+
+/** device_owner of a router's ports on a tenant network (legacy, HA, DVR). */
+export const ROUTER_INTERFACE_OWNERS = [
+  'network:router_interface',
+  'network:ha_router_replicated_interface',
+  'network:router_interface_distributed',
+];
+
+/**
+ * The routers with an interface on a network: the L3 agent's qrouter- namespace of any of them
+ * serves the network's metadata (X-Neutron-Router-ID), unless the DHCP agent has force_metadata.
+ */
+export async function routersOnNetwork(session: Session, networkId: string): Promise<string[]> {
+  const ports = await listPorts(session, { networkId });
+  return [
+    ...new Set(
+      ports
+        .filter((p) => ROUTER_INTERFACE_OWNERS.includes(p.deviceOwner) && p.deviceId !== '')
+        .map((p) => p.deviceId),
+    ),
+  ];
+}

@@ -38,10 +38,6 @@ export interface OpenStackLookup {
   agents?(binary: string, host?: string): Promise<AgentInfo[]>;
 }
 
-export const ROUTER_INTERFACE_OWNERS = [
-  'network:router_interface',
-  'network:ha_router_replicated_interface',
-  'network:router_interface_distributed',
-];
+export { ROUTER_INTERFACE_OWNERS } from '../../openstack/neutron.js';
 
 export const isComputePort = (p: PortInfo) => p.deviceOwner.startsWith('compute:') && p.deviceId !== '';
