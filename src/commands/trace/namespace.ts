@@ -354,12 +354,9 @@ export async function ownerHops(
   ]);
   const owner = r.ns.kind === 'ovnmeta' ? undefined : facts.owners[r.ns.kind];
   const routedElsewhere =
-    r.ns.kind === 'qdhcp' &&
-    routing !== undefined &&
-    routing.routers.length > 0 &&
-    owner?.options.forceMetadata.value === false;
+    r.ns.kind === 'qdhcp' && isRouted(routing) && owner?.options.forceMetadata.value === false;
   if (routedElsewhere) {
-    const by = `qrouter-${routing!.routers[0]}`;
+    const by = servedBy(routing!);
     for (const h of [r.nsHop, r.haproxyHop]) {
       if (h.status !== 'fail' || (h === r.haproxyHop && h.evidence.configExists === true)) continue;
       h.status = 'skip';
