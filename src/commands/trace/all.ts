@@ -38,6 +38,7 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
   const lookup = lazyLookup(deps, notes);
   let memo: ReturnType<typeof memoAgents> | undefined;
   const agentsLookup = (l: Awaited<ReturnType<typeof lookup>>) => {
+    if (!l) return undefined;
     memo ??= memoAgents(l);
     return memo;
   };
@@ -120,7 +121,8 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
       r,
       facts,
       opts,
-      agentsLookup(await lookup()),
+      // Neutron (agent liveness, a qdhcp- network's routers) only for a namespace that looks broken
+      agentsLookup(ownBroken ? await lookup() : undefined),
       guest?.ip,
       rnotes,
       r.ns.kind === 'qdhcp' && (r.nsHop.status === 'fail' || r.haproxyHop.status === 'fail'),
