@@ -233,34 +233,39 @@ describe('osmeta trace names the broken hop', () => {
   it.each([
     [
       'haproxy-respawn',
-      qdhcpVm1,
       'haproxy',
+      qdhcpVm1,
       /haproxy is dead in qdhcp-.*; neutron-dhcp-agent \(pid \d+\) respawns it within check_child_processes_interval = 10 s/,
     ],
-    ['dhcp-agent', qdhcpVm1, 'spawner', /^neutron-dhcp-agent is not running on this node/],
-    ['l3-agent', qrouterVm4, 'spawner', /^neutron-l3-agent is not running on this node/],
+    ['dhcp-agent', 'spawner', qdhcpVm1, /^neutron-dhcp-agent is not running on this node/],
+    ['l3-agent', 'spawner', qrouterVm4, /^neutron-l3-agent is not running on this node/],
     [
       'ovs-agent',
-      qdhcpVm1,
       'spawner',
+      qdhcpVm1,
       /^neutron-openvswitch-agent is not running on this node: .* stay DOWN/,
     ],
-    ['router-interface', qrouterVm4, 'router', /has no interface on the subnet of 10\.92\.0\.10/],
+    [
+      'router-interface',
+      'router',
+      qrouterVm4,
+      /^router \S+ has no (internal \(qr-\) )?interface.*the subnet of 10\.92\.0\.10/,
+    ],
     [
       'isolated-metadata-off',
-      qdhcpVm1,
       'spawner',
+      qdhcpVm1,
       /^the DHCP agent serves no metadata to network .*: isolated \(no router\) and enable_isolated_metadata = False/,
     ],
     [
       'redirect-rule',
-      qrouterVm4,
       'namespace',
+      qrouterVm4,
       /^the nat rule that sends 169\.254\.169\.254:80 to the proxy .* is missing/,
     ],
   ])(
     'lab/break %s: the %s hop',
-    async (fault, args, hop, cause) => {
+    async (fault, hop, args, cause) => {
       const { code, doc, stderr } = await broken(fault, () => trace(args()));
       expect(code, stderr).toBe(3);
       expect(doc.diagnosis?.hop, JSON.stringify(doc.diagnosis)).toBe(hop);

@@ -311,7 +311,7 @@ export async function routerHop(
     return fail(
       done(),
       'no qr- interface: the router is attached to no network',
-      `router ${ns.id} has no internal (qr-) interface: no guest network reaches its REDIRECT and proxy`,
+      `router ${ns.id} has no internal (qr-) interface${guestIp === undefined ? '' : `, so none on the subnet of ${guestIp}`}: no guest network reaches its REDIRECT and proxy (its interfaces were removed or never added; a guest whose route to 169.254.169.254 goes through the gateway gets no answer)`,
       `openstack router add subnet ${ns.id} <subnet>; or the network is isolated and its qdhcp- namespace serves it (enable_isolated_metadata)`,
     );
   }
