@@ -36,7 +36,25 @@ export interface HaproxyConfig {
   timeouts: Record<string, string>;
   /** the resource header haproxy sets or adds (X-Neutron-Network-ID, X-Neutron-Router-ID, X-OVN-Network-ID) */
   resource?: { kind: MetadataResource; header: string; id: string };
+  /** `nbthread` in global (neutron 2024.1+ writes 2) */
+  nbthread?: number;
+  /** neutron's [metadata_rate_limiting]: the deny rules and the windows of the tables they read */
+  rateLimit?: HaproxyRateLimit[];
 }
+
+/** `http-request deny deny_status 429 if { src_http_req_rate(<table>) gt <max> }` with its table's window. */
+export interface HaproxyRateLimit {
+  table: string;
+  /** requests allowed per window, per source address */
+  max: number;
+  /** the window of http_req_rate(<n>s) in the table's stick-table; undefined if the table is not found */
+  windowS?: number;
+  status: number;
+}
+
+const DENY_RATE =
+  /^http-request\s+deny\s+deny_status\s+(\d{3})\s+if\s+\{\s*src_http_req_rate\(([^)\s]+)\)\s+gt\s+(\d+)\s*\}$/;
+const STICK_RATE = /\bstore\s+(?:\S+,)?http_req_rate\((\d+)(ms|s|m)?\)/;
 
 export { HEADER_NETWORK_ID, HEADER_OVN_NETWORK_ID, HEADER_ROUTER_ID };
 
@@ -59,6 +77,9 @@ export function parseBindAddress(spec: string): { host: string; port: number } |
 
 export function parseHaproxyConfig(text: string, path = '<string>'): HaproxyConfig {
   const cfg: HaproxyConfig = { path, binds: [], servers: [], headers: [], timeouts: {} };
+  let section = '';
+  const windows = new Map<string, number>();
+  const denies: HaproxyRateLimit[] = [];
   for (const rawLine of text.split(/\r?\n/)) {
     // indexOf, not /#.*$/: that backtracks quadratically on a long comment ended by U+2028
     const hash = rawLine.indexOf('#');
@@ -66,7 +87,30 @@ export function parseHaproxyConfig(text: string, path = '<string>'): HaproxyConf
     if (line === '') continue;
     const words = line.split(/\s+/);
     const [kw, a, b, c] = words;
+    const deny = DENY_RATE.exec(words.join(' '));
+    if (deny) {
+      denies.push({ table: deny[2]!, max: Number(deny[3]), status: Number(deny[1]) });
+      continue;
+    }
     switch (kw) {
+      case 'global':
+      case 'defaults':
+      case 'frontend':
+      case 'listen':
+      case 'backend':
+        section = a ?? '';
+        break;
+      case 'nbthread':
+        if (a !== undefined && /^\d+$/.test(a)) cfg.nbthread = Number(a);
+        break;
+      case 'stick-table': {
+        const m = STICK_RATE.exec(line);
+        if (m && section !== '') {
+          const n = Number(m[1]);
+          windows.set(section, m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : n);
+        }
+        break;
+      }
       case 'user':
         cfg.user = a;
         break;
@@ -111,7 +155,18 @@ export function parseHaproxyConfig(text: string, path = '<string>'): HaproxyConf
         break;
     }
   }
+  if (denies.length > 0) {
+    cfg.rateLimit = denies.map((d) => {
+      const w = windows.get(d.table);
+      return w === undefined ? d : { ...d, windowS: w };
+    });
+  }
   return cfg;
+}
+
+/** "10 requests per 10 s (base_rate_limiter)", for details and causes. */
+export function describeRateLimit(r: HaproxyRateLimit): string {
+  return `more than ${r.max} requests per ${r.windowS === undefined ? '?' : `${r.windowS} s`} (${r.table})`;
 }
 
 /** The UNIX socket path of the first `server` line, or undefined when it is a TCP address. */

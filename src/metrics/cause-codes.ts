@@ -17,6 +17,20 @@ export const CAUSE_RULES: Readonly<Record<string, readonly Rule[]>> = {
     ['iptables_unreadable', /^iptables-save in \S+ failed/],
     ['nat_redirect_missing', /^the nat rule that sends .* is missing/],
   ],
+  spawner: [
+    ['spawner_not_running', /^neutron-(dhcp|l3)-agent is not running on this node/],
+    ['spawner_dead_in_neutron', /its reports do not reach neutron-server/],
+    ['spawner_disabled', /is disabled in Neutron \(admin_state_up = False\)/],
+    ['isolated_metadata_off', /^the DHCP agent serves no metadata to network/],
+    ['l3_metadata_proxy_off', /^the L3 agent runs no metadata proxy/],
+    ['ovs_agent_not_running', /^neutron-openvswitch-agent is not running on this node/],
+  ],
+  router: [
+    ['router_interface_missing', /has no interface on the subnet of/],
+    ['router_no_interfaces', /has no internal \(qr-\) interface/],
+    ['router_interface_down', /^the router's interface on .* is down/],
+    ['router_unreadable', /^ip -n \S+ addr failed/],
+  ],
   haproxy: [
     ['haproxy_dead', /^haproxy is dead in /],
     ['haproxy_pid_file_stale', /^no haproxy runs in \S+: the pid file/],
@@ -58,6 +72,7 @@ export const CAUSE_RULES: Readonly<Record<string, readonly Rule[]>> = {
     ['nova_request_failed', /^GET \S+ failed/],
   ],
   'probe-haproxy': [
+    ['haproxy_rate_limited', /^haproxy answered its own 429/],
     ['haproxy_503', /^haproxy answered its own 503/],
     ['haproxy_504', /^haproxy answered its own 504/],
     ['haproxy_502', /^haproxy answered its own 502/],

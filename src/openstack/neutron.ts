@@ -85,3 +85,63 @@ export async function listPorts(session: Session, f: PortFilter): Promise<Port[]
   const doc = (await session.getJson('network', { path, query }, 'listing ports')) as { ports?: unknown[] };
   return (doc.ports ?? []).map(parsePort).filter((p): p is Port => p !== undefined);
 }
+
+// neutron's agents API: GET /v2.0/agents?binary=…&host=… (admin only by default policy).
+
+export interface Agent {
+  id: string;
+  binary: string;
+  host: string;
+  agentType: string;
+  alive: boolean;
+  adminStateUp: boolean;
+  heartbeat: string;
+}
+
+export function parseAgent(v: unknown): Agent | undefined {
+  if (!v || typeof v !== 'object') return undefined;
+  const a = v as Record<string, unknown>;
+  if (typeof a.id !== 'string') return undefined;
+  const s = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : '');
+  return {
+    id: a.id,
+    binary: s('binary'),
+    host: s('host'),
+    agentType: s('agent_type'),
+    alive: a.alive === true,
+    adminStateUp: a.admin_state_up !== false,
+    heartbeat: s('heartbeat_timestamp'),
+  };
+}
+
+export async function listAgents(session: Session, f: { binary?: string; host?: string }): Promise<Agent[]> {
+  const query: Record<string, string | undefined> = {
+    ...(f.binary ? { binary: f.binary } : {}),
+    ...(f.host ? { host: f.host } : {}),
+  };
+  const { path } = networkPath(session, '/agents');
+  const doc = (await session.getJson('network', { path, query }, 'listing agents')) as { agents?: unknown[] };
+  return (doc.agents ?? []).map(parseAgent).filter((a): a is Agent => a !== undefined);
+}
+
+/** device_owner of a router's ports on a tenant network (legacy, HA, DVR). */
+export const ROUTER_INTERFACE_OWNERS = [
+  'network:router_interface',
+  'network:ha_router_replicated_interface',
+  'network:router_interface_distributed',
+];
+
+/**
+ * The routers with an interface on a network: the L3 agent's qrouter- namespace of any of them
+ * serves the network's metadata (X-Neutron-Router-ID), unless the DHCP agent has force_metadata.
+ */
+export async function routersOnNetwork(session: Session, networkId: string): Promise<string[]> {
+  const ports = await listPorts(session, { networkId });
+  return [
+    ...new Set(
+      ports
+        .filter((p) => ROUTER_INTERFACE_OWNERS.includes(p.deviceOwner) && p.deviceId !== '')
+        .map((p) => p.deviceId),
+    ),
+  ];
+}

@@ -196,6 +196,40 @@ describe('osmeta get --via-socket (the agent, as the guest)', () => {
     expect(doc.document.uuid).toBe(lab('LAB_VM1_ID'));
   });
 
+  it("gets what lab-vm4 gets, asking as its router's proxy does (X-Neutron-Router-ID)", async () => {
+    const r = await get([
+      lab('LAB_VM4_ID'),
+      'meta_data.json',
+      '--via-socket',
+      lab('LAB_SOCKET'),
+      '--json',
+      '--debug',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).document.uuid).toBe(lab('LAB_VM4_ID'));
+    expect(r.stderr).toContain(
+      `X-Forwarded-For: ${lab('LAB_VM4_IP')}, X-Neutron-Router-ID: ${lab('LAB_ROUTER_ID')}`,
+    );
+  });
+
+  it('--router-id: the agent finds lab-vm4 through the router, asking no API', async () => {
+    const r = await get([
+      lab('LAB_VM4_ID'),
+      'meta_data.json',
+      '--via-socket',
+      lab('LAB_SOCKET'),
+      '--forwarded-for',
+      lab('LAB_VM4_IP'),
+      '--router-id',
+      lab('LAB_ROUTER_ID'),
+      '--json',
+      '--debug',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).document.uuid).toBe(lab('LAB_VM4_ID'));
+    expect(r.stderr).not.toMatch(/auth\/tokens|:8774|:9696/);
+  });
+
   it("names the project mismatch behind lab-vm3's 404", async () => {
     const r = await get([lab('LAB_VM3_ID'), 'meta_data.json', '--via-socket', lab('LAB_SOCKET')]);
     expect(r.code).toBe(1);

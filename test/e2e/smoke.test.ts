@@ -108,6 +108,19 @@ describe('osmeta smoke against the lab', () => {
     );
   });
 
+  it("asks for lab-vm4 through the agent as its router's proxy does", async () => {
+    const r = await osmeta(
+      ['--json', 'smoke', '--all-projects', '--via-socket', lab('LAB_SOCKET'), lab('LAB_VM4_ID')],
+      { env: secret() },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const vm4 = byName(JSON.parse(r.stdout).servers, lab('LAB_VM4_NAME'));
+    expect(vm4.checks.find((c) => c.name === 'socket')).toMatchObject({
+      ok: true,
+      detail: `the agent found the port and nova accepted its signature (as router ${lab('LAB_ROUTER_ID')})`,
+    });
+  });
+
   it('fails the socket check with the agent stopped', async () => {
     broken = true;
     labScript('break', 'agent');

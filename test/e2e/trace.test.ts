@@ -7,6 +7,8 @@ import { lab, labScript, osmeta, osmetaCommand } from './lab.js';
 
 const HOPS = [
   'namespace',
+  'spawner',
+  'router',
   'haproxy',
   'socket',
   'agent',
@@ -132,6 +134,48 @@ describe('osmeta trace on a healthy lab', () => {
   });
 });
 
+describe('osmeta trace on a guest behind the L3 agent (qrouter-)', () => {
+  it('--server lab-vm4 finds the router namespace and checks the REDIRECT, the proxy and the router', async () => {
+    const { code, doc, stderr } = await trace(['--server', lab('LAB_VM4_NAME')]);
+    expect(stderr).toBe('');
+    expect(code, JSON.stringify(doc.diagnosis)).toBe(0);
+    expect(doc).toMatchObject({ netns: lab('LAB_QROUTER_NETNS'), kind: 'qrouter', id: lab('LAB_ROUTER_ID') });
+    expect(doc.hops.map((h) => h.name)).toEqual(HOPS);
+    expect(doc.hops.filter((h) => h.status !== 'ok').map((h) => h.name)).toEqual(['probe-haproxy']);
+    const hop = (n: string) => doc.hops.find((h) => h.name === n)!;
+    expect(hop('namespace').detail).toBe('nat REDIRECT 169.254.169.254:80 → 9697');
+    expect(hop('namespace').evidence.filterAccept).toMatch(/--mark 0x1\/0xffff -j ACCEPT/);
+    expect(hop('spawner').evidence).toMatchObject({
+      program: 'neutron-l3-agent',
+      enableMetadataProxy: true,
+      checkChildProcessesInterval: Number(lab('LAB_CHILD_CHECK_INTERVAL')),
+      neutron: { alive: true, adminStateUp: true },
+    });
+    expect(hop('router').detail).toMatch(new RegExp(`on qr-[0-9a-f-]{11} covers ${lab('LAB_VM4_IP')}$`));
+    expect(hop('haproxy').evidence).toMatchObject({
+      config: lab('LAB_ROUTER_HAPROXY_CONF'),
+      header: `X-Neutron-Router-ID ${lab('LAB_ROUTER_ID')}`,
+    });
+    expect(hop('probe-socket').evidence).toMatchObject({ status: 200, instanceId: lab('LAB_VM4_ID') });
+  });
+
+  it("the routed network's qdhcp- has no proxy, and that is not a failure", async () => {
+    const { code, doc } = await trace(['--netns', lab('LAB_ROUTED_QDHCP_NETNS'), '--ip', lab('LAB_VM4_IP')]);
+    const hop = (n: string) => doc.hops.find((h) => h.name === n)!;
+    expect(hop('haproxy').status).toBe('skip');
+    expect(hop('haproxy').detail).toContain(`qrouter-${lab('LAB_ROUTER_ID')} serves its metadata`);
+    expect(hop('router').detail).toBe(`routed: metadata via qrouter-${lab('LAB_ROUTER_ID')}`);
+    expect(code, JSON.stringify(doc.diagnosis)).toBe(0);
+  });
+
+  it('--all lists both kinds', async () => {
+    const r = await osmeta(['trace', '--all', ...statePath()]);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`✔\\s+qrouter\\s+${lab('LAB_ROUTER_ID')}\\s+ok`));
+    expect(r.stdout).toMatch(new RegExp(`✔\\s+qdhcp\\s+${lab('LAB_ROUTED_NETWORK_ID')}\\s+ok`));
+  });
+});
+
 describe('osmeta trace on the standing fixtures', () => {
   it('a guest address no port owns: probe-socket, no Neutron port', async () => {
     const { code, doc } = await trace(['--ip', lab('LAB_STRAY_IP')]);
@@ -179,6 +223,54 @@ describe('osmeta trace names the broken hop', () => {
       expect(doc.diagnosis?.cause).toMatch(cause);
       expect(doc.diagnosis?.fix).not.toBe('');
       expect(JSON.stringify(doc)).not.toContain(lab('LAB_SECRET'));
+    },
+    BREAK_TIMEOUT,
+  );
+
+  // the agents behind the namespaces (ML2/OVS): each fault at its hop, for the guest it hurts
+  const qdhcpVm1 = () => ['--netns', lab('LAB_QDHCP_NETNS'), '--ip', lab('LAB_VM1_IP')];
+  const qrouterVm4 = () => ['--netns', lab('LAB_QROUTER_NETNS'), '--ip', lab('LAB_VM4_IP')];
+  it.each([
+    [
+      'haproxy-respawn',
+      'haproxy',
+      qdhcpVm1,
+      /haproxy is dead in qdhcp-.*; neutron-dhcp-agent \(pid \d+\) respawns it within check_child_processes_interval = 10 s/,
+    ],
+    ['dhcp-agent', 'spawner', qdhcpVm1, /^neutron-dhcp-agent is not running on this node/],
+    ['l3-agent', 'spawner', qrouterVm4, /^neutron-l3-agent is not running on this node/],
+    [
+      'ovs-agent',
+      'spawner',
+      qdhcpVm1,
+      /^neutron-openvswitch-agent is not running on this node: .* stay DOWN/,
+    ],
+    [
+      'router-interface',
+      'router',
+      qrouterVm4,
+      /^router \S+ has no (internal \(qr-\) )?interface.*the subnet of 10\.92\.0\.10/,
+    ],
+    [
+      'isolated-metadata-off',
+      'spawner',
+      qdhcpVm1,
+      /^the DHCP agent serves no metadata to network .*: isolated \(no router\) and enable_isolated_metadata = False/,
+    ],
+    [
+      'redirect-rule',
+      'namespace',
+      qrouterVm4,
+      /^the nat rule that sends 169\.254\.169\.254:80 to the proxy .* is missing/,
+    ],
+  ])(
+    'lab/break %s: the %s hop',
+    async (fault, hop, args, cause) => {
+      const { code, doc, stderr } = await broken(fault, () => trace(args()));
+      expect(code, stderr).toBe(3);
+      expect(doc.diagnosis?.hop, JSON.stringify(doc.diagnosis)).toBe(hop);
+      expect(doc.diagnosis?.cause).toMatch(cause);
+      expect(doc.diagnosis?.fix).not.toBe('');
     },
     BREAK_TIMEOUT,
   );

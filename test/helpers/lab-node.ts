@@ -36,6 +36,15 @@ export const PIDFILE = `${STATE}/external/pids/${NET}.pid.haproxy`;
 export const HAPROXY_PID = 8469;
 export const AGENT_PID = 8256;
 export const WORKER_PID = 8321;
+export const DHCP_AGENT_PID = 8110;
+export const L3_AGENT_PID = 8120;
+export const OVS_AGENT_PID = 8100;
+export const DHCP_AGENT_CONF = '/var/lib/osmeta-lab/etc/neutron/dhcp_agent.ini';
+export const L3_AGENT_CONF = '/var/lib/osmeta-lab/etc/neutron/l3_agent.ini';
+export const OVS_AGENT_CONF = '/var/lib/osmeta-lab/etc/neutron/plugins/ml2/openvswitch_agent.ini';
+/** the title neutron's agents set (setproctitle): "name (python3 /usr/bin/name --config-file …)" */
+export const agentTitle = (program: string, conf: string) =>
+  `${program} (/usr/bin/python3 /usr/bin/${program} --config-file ${NEUTRON_CONF} --config-file ${conf})`;
 const AGENT_INODE = 274722;
 const NOVA_INODE = 55501;
 const NOVA_PID = 9001;
@@ -158,6 +167,7 @@ export async function labNode(): Promise<LabNode> {
       ),
     )
     .file(PIDFILE, `${HAPROXY_PID}\n`)
+    .file(`${STATE}/dhcp/${NET}/opts`, fixture('node/dhcp-opts.isolated.txt'))
     .process(1, { argv: ['/sbin/init'] })
     .process(HAPROXY_PID, {
       argv: fixture('node/haproxy-proc-cmdline.bin').split('\0').slice(0, 3),
@@ -179,6 +189,17 @@ export async function labNode(): Promise<LabNode> {
       uid: 107,
       gid: 115,
       sockets: [AGENT_INODE],
+    })
+    // the agents' socket is the metadata agent's (the lab's: $state_path/metadata_proxy)
+    .file(DHCP_AGENT_CONF, withSocket(fixture('config/dhcp_agent.ini'), socketPath))
+    .file(L3_AGENT_CONF, withSocket(fixture('config/l3_agent.ini'), socketPath))
+    .file(OVS_AGENT_CONF, '[ovs]\nintegration_bridge = br-int\ndatapath_type = netdev\n')
+    .process(DHCP_AGENT_PID, { title: agentTitle('neutron-dhcp-agent', DHCP_AGENT_CONF), uid: 107, gid: 115 })
+    .process(L3_AGENT_PID, { title: agentTitle('neutron-l3-agent', L3_AGENT_CONF), uid: 107, gid: 115 })
+    .process(OVS_AGENT_PID, {
+      title: agentTitle('neutron-openvswitch-agent', OVS_AGENT_CONF),
+      uid: 107,
+      gid: 115,
     })
     .process(NOVA_PID, {
       argv: ['uwsgi', '--ini', '/var/lib/osmeta-lab/etc/nova/nova-metadata-uwsgi.ini'],
@@ -262,6 +283,10 @@ export async function labNode(): Promise<LabNode> {
     },
   };
   return lab;
+}
+
+function withSocket(ini: string, socketPath: string): string {
+  return ini.replace('[DEFAULT]\n', `[DEFAULT]\nmetadata_proxy_socket = ${socketPath}\n`);
 }
 
 function flat(req: IncomingMessage): Record<string, string | undefined> {

@@ -18,7 +18,7 @@ import {
 } from '../../metadata/api.js';
 import { loadCloud, type ResolvedCloud } from '../../openstack/config.js';
 import { HttpClient, type HttpStreamResponse, TransportError } from '../../openstack/http.js';
-import { listPorts } from '../../openstack/neutron.js';
+import { listPorts, routersOnNetwork } from '../../openstack/neutron.js';
 import { findServer, firstFixedIPv4, type Server } from '../../openstack/nova.js';
 import type { OpenStackFlags } from '../../openstack/options.js';
 import { createSession, registerCloudSecrets, type Session } from '../../openstack/session.js';
@@ -176,7 +176,7 @@ const summary = (s: Server): ServerSummary => ({
 async function socketTarget(o: GetOptions & { viaSocket: string }, sessions: Sessions): Promise<Resolved> {
   let forwardedFor = o.forwardedFor;
   let networkId = o.networkId;
-  const routerId = o.routerId;
+  let routerId = o.routerId;
   let diagnosis: { portProjectId?: string; serverProjectId?: string } = {};
   let server: ServerSummary;
   if (forwardedFor !== undefined && (networkId !== undefined || routerId !== undefined) && isUuid(o.server)) {
@@ -206,6 +206,9 @@ async function socketTarget(o: GetOptions & { viaSocket: string }, sessions: Ses
       }
       forwardedFor ??= port.fixedIps.find((f) => isIP(f.ipAddress) === 4)?.ipAddress;
       networkId = port.networkId;
+      // a routed network is served by its router's proxy: ask as qrouter-'s haproxy does
+      routerId = (await routersOnNetwork(s, port.networkId))[0];
+      if (routerId !== undefined) networkId = undefined;
       diagnosis = { portProjectId: port.projectId, serverProjectId: found.projectId };
     }
     if (forwardedFor === undefined) {

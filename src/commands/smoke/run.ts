@@ -3,7 +3,7 @@ import { OsmetaError, operationalError } from '../../errors.js';
 import { fetchMetadata, type MetadataResponse, type MetadataTarget } from '../../metadata/api.js';
 import { loadCloud } from '../../openstack/config.js';
 import { HttpClient, type TlsOptions } from '../../openstack/http.js';
-import { listPorts, type Port } from '../../openstack/neutron.js';
+import { listPorts, type Port, routersOnNetwork } from '../../openstack/neutron.js';
 import { findServer, firstFixedIPv4, listServers, type Server } from '../../openstack/nova.js';
 import type { OpenStackFlags } from '../../openstack/options.js';
 import { createSession, registerCloudSecrets, type Session } from '../../openstack/session.js';
@@ -293,6 +293,22 @@ function withRetries(c: CheckOutcome, retries: number): CheckOutcome {
     : c;
 }
 
+/** Routers per network, asked once per session (smoke --all-projects checks many servers per network). */
+const routerCache = new WeakMap<Session, Map<string, Promise<string[]>>>();
+function routersOf(session: Session, networkId: string): Promise<string[]> {
+  let m = routerCache.get(session);
+  if (!m) {
+    m = new Map();
+    routerCache.set(session, m);
+  }
+  let p = m.get(networkId);
+  if (!p) {
+    p = routersOnNetwork(session, networkId);
+    m.set(networkId, p);
+  }
+  return p;
+}
+
 async function socketCheck(
   ctx: Context,
   http: HttpClient,
@@ -325,15 +341,31 @@ async function socketCheck(
     port.projectId !== server.projectId
       ? `port ${port.id} belongs to project ${port.projectId}, the instance to ${server.projectId}: the agent sends the port's project and nova refuses it (404)`
       : undefined;
+  // a routed network is served by its router's proxy (qrouter-): ask with X-Neutron-Router-ID, as it does
+  let routerId: string | undefined;
+  try {
+    routerId = (await routersOf(session, port.networkId))[0];
+  } catch (err) {
+    if (err instanceof OsmetaError)
+      return result({
+        ok: false,
+        detail: `cannot list the routers of network ${port.networkId}: ${err.message}`,
+      });
+    throw err;
+  }
   const a = await ask(
     ctx,
     http,
-    { via: 'socket', socketPath, forwardedFor: ip, networkId: port.networkId },
+    routerId !== undefined
+      ? { via: 'socket', socketPath, forwardedFor: ip, routerId }
+      : { via: 'socket', socketPath, forwardedFor: ip, networkId: port.networkId },
     '/openstack/latest/meta_data.json',
     o.retries,
   );
-  const outcome = a.res
+  const checked = a.res
     ? checkSocket(a.res, server, portNote)
     : { ok: false, detail: a.error ?? 'no answer' };
+  const outcome =
+    routerId !== undefined ? { ...checked, detail: `${checked.detail} (as router ${routerId})` } : checked;
   return result(withRetries(outcome, a.retries), a.retries, a.durationMs);
 }

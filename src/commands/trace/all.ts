@@ -8,11 +8,14 @@ import {
   guestCandidates,
   lazyLookup,
   MAX_GUEST_TRIES,
+  memoAgents,
   NEUTRON_GUEST_TRIES,
+  ownerHops,
   passive,
   result,
   type Shared,
   sharedFor,
+  skipProbeIfRouted,
   socketAndNova,
   socketFor,
   type TraceDeps,
@@ -39,6 +42,12 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
   }
   const cache = new Map<string, Promise<Shared>>();
   const lookup = lazyLookup(deps, notes);
+  let memo: ReturnType<typeof memoAgents> | undefined;
+  const agentsLookup = (l: Awaited<ReturnType<typeof lookup>>) => {
+    if (!l) return undefined;
+    memo ??= memoAgents(l);
+    return memo;
+  };
   const runs = await mapLimit(namespaces, 8, async (ns) => {
     const [shared, r] = await Promise.all([
       sharedFor(ctx, facts, ns.kind, opts, cache),
@@ -112,13 +121,27 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
           'no guest known in the namespaces tried: trace --netns <ns> probes one',
         );
     }
+    // Neutron is asked about a qdhcp- network's routers only when the namespace lacks its proxy
+    const owners = await ownerHops(
+      ctx,
+      r,
+      facts,
+      opts,
+      // Neutron (agent liveness, a qdhcp- network's routers) only for a namespace that looks broken
+      agentsLookup(ownBroken ? await lookup() : undefined),
+      guest?.ip,
+      rnotes,
+      r.ns.kind === 'qdhcp' && (r.nsHop.status === 'fail' || r.haproxyHop.status === 'fail'),
+    );
     const hops = inHopOrder({
       namespace: r.nsHop,
+      spawner: owners.spawner,
+      router: owners.router,
       haproxy: r.haproxyHop,
       socket,
       agent: shared.agentHop,
       nova: await shared.novaHop,
-      'probe-haproxy': probeH,
+      'probe-haproxy': skipProbeIfRouted(probeH, owners.routing, r),
       'probe-socket': socketProbe,
       'probe-nova': novaProbe,
     });

@@ -1,5 +1,6 @@
 import type { Context, ExecResult } from '../../context.js';
 import { hostHasIpv6, type MetadataNamespace, type NamespaceKind } from '../../host/netns.js';
+import { OVS_AGENT, type SpawnerOptions, spawnerOptions } from '../../host/neutron-agents.js';
 import { listProcesses, type ProcessInfo, readProcText } from '../../host/proc.js';
 import { parseProcNetUnix, type UnixRow } from '../../host/proc-net.js';
 import type { ConfigSet } from '../../host/service-config.js';
@@ -49,6 +50,19 @@ export interface NodeFacts {
   agents: Record<'ml2' | 'ovn', AgentFacts>;
   /** the agents that spawn haproxy, when they run here: their socket path must match */
   spawners: { program: string; svc: ServiceProcesses; config: ConfigSet; settings: MetadataAgentSettings }[];
+  /** the DHCP and L3 agents, running or not (config from their command lines, else Debian's defaults) */
+  owners: Record<'qdhcp' | 'qrouter', OwnerFacts>;
+  /** neutron-openvswitch-agent on this node: it binds the ports and wires the namespaces' devices */
+  ovsAgent?: ServiceProcesses;
+  /** /proc/sys/kernel/hostname: the agents' default `host` */
+  hostname: string;
+}
+
+export interface OwnerFacts {
+  program: string;
+  svc?: ServiceProcesses;
+  config: ConfigSet & { source: 'process' | 'default' };
+  options: SpawnerOptions;
 }
 
 /** Debian's invocations (internals §3.5, §5): the later file wins; OVN reads neutron.conf last. */
@@ -93,11 +107,26 @@ export async function gatherNodeFacts(ctx: Context): Promise<NodeFacts> {
     ctx.io.secret(settings.secret?.value, 'shared-secret');
     return { program, svc, config, settings };
   };
-  const [ml2, ovn, dhcp, l3] = await Promise.all([
+  const owner = async (program: string): Promise<OwnerFacts> => {
+    const svc = await findService(ctx.fs, processes, program);
+    const config = await serviceConfig(ctx.fs, svc, AGENT_DEFAULT_FILES[program] ?? []);
+    let options: SpawnerOptions;
+    try {
+      options = spawnerOptions(config);
+    } catch {
+      options = spawnerOptions({ paths: [], files: [], unreadable: [] });
+    }
+    return { program, config, options, ...(svc ? { svc } : {}) };
+  };
+  const [ml2, ovn, dhcp, l3, dhcpOwner, l3Owner, ovsAgent, hostname] = await Promise.all([
     agentFacts(METADATA_AGENT),
     agentFacts(OVN_METADATA_AGENT),
     spawner(DHCP_AGENT),
     spawner(L3_AGENT),
+    owner(DHCP_AGENT),
+    owner(L3_AGENT),
+    findService(ctx.fs, processes, OVS_AGENT),
+    readProcText(ctx.fs, '/proc/sys/kernel/hostname'),
   ]);
   return {
     processes,
@@ -107,6 +136,9 @@ export async function gatherNodeFacts(ctx: Context): Promise<NodeFacts> {
     hostIpv6,
     agents: { ml2, ovn },
     spawners: [dhcp, l3].filter((s) => s !== undefined),
+    owners: { qdhcp: dhcpOwner, qrouter: l3Owner },
+    ...(ovsAgent ? { ovsAgent } : {}),
+    hostname: (hostname ?? '').trim(),
   };
 }
 

@@ -96,7 +96,11 @@ export async function traceGuest(ctx: Context, opts: TraceOptions, deps: TraceDe
     expected = ovn
       ? [`ovnmeta-${port.networkId}`]
       : [`qdhcp-${port.networkId}`, ...routers.map((r) => `qrouter-${r}`)];
-    const here = local.filter((n) => expected.includes(n.name));
+    // a routed network is served by its router (unless force_metadata): try the router's namespace first
+    const routerFirst = !facts.owners.qdhcp.options.forceMetadata.value;
+    const here = local
+      .filter((n) => expected.includes(n.name))
+      .sort((a, b) => (routerFirst ? Number(b.kind === 'qrouter') - Number(a.kind === 'qrouter') : 0));
     ns = await preferServing(ctx, facts, here);
   }
   if (!ns && !port) {

@@ -1,11 +1,13 @@
 import type { Context } from '../../context.js';
 import {
+  describeRateLimit,
   type HaproxyConfig,
   type MetadataResource,
   parseHaproxyConfig,
   serverSocketPath,
 } from '../../host/haproxy-config.js';
 import { KIND_AGENT, type MetadataNamespace } from '../../host/netns.js';
+import { describeOption, respawnPolicy } from '../../host/neutron-agents.js';
 import { isAlive, type ProcessInfo, readProcText, readStatus, runsProgram } from '../../host/proc.js';
 import { listensOn, parseProcNetTcp } from '../../host/proc-net.js';
 import type { Credentials } from '../../host/users.js';
@@ -73,7 +75,7 @@ export async function haproxyHop(
   };
 
   if (!running) {
-    await haproxyDown(ctx, h, ns, hf, { pidFile, filePid, confFound: confText !== undefined });
+    await haproxyDown(ctx, h, ns, hf, facts, { pidFile, filePid, confFound: confText !== undefined });
     return done();
   }
 
@@ -109,6 +111,14 @@ export async function haproxyHop(
   h.evidence.bind = cfg.binds.map((b) => b.raw);
   h.evidence.server = cfg.servers[0]?.address ?? null;
   h.evidence.header = cfg.resource ? `${cfg.resource.header} ${cfg.resource.id}` : null;
+  // additions for newer neutron (2024.1+): nbthread, [metadata_rate_limiting], [haproxy] timeouts
+  if (cfg.nbthread !== undefined) h.evidence.nbthread = cfg.nbthread;
+  if (cfg.rateLimit) h.evidence.rateLimit = cfg.rateLimit;
+  if (cfg.timeouts.server !== undefined) h.evidence.timeoutServer = cfg.timeouts.server;
+  if (cfg.rateLimit)
+    notes.push(
+      `rate limit: ${cfg.rateLimit.map(describeRateLimit).join(', ')} → ${cfg.rateLimit[0]!.status}`,
+    );
   if (notes.length > 0) h.evidence.notes = notes;
   const target = `pid ${running.pid}`;
   h.target = target;
@@ -141,20 +151,43 @@ async function haproxyDown(
   h: Hop,
   ns: MetadataNamespace,
   hf: HaproxyFacts,
+  facts: NodeFacts,
   f: { pidFile: string; filePid: number | undefined; confFound: boolean },
 ): Promise<void> {
   const { pidFile, filePid } = f;
   const alive = filePid !== undefined && !Number.isNaN(filePid) && (await isAlive(ctx.fs, filePid));
   const byHand = !f.confFound ? '' : `; by hand: ip netns exec ${ns.name} haproxy -f ${hf.confPath}`;
+  const owner = ns.kind === 'ovnmeta' ? undefined : facts.owners[ns.kind];
+  const policy = owner ? respawnPolicy(owner.options) : undefined;
+  // the ProcessMonitor respawns a proxy whose pid file it wrote, while the agent runs
+  const willRespawn = owner?.svc !== undefined && policy?.respawns === true && filePid !== undefined;
+  if (owner && policy) {
+    h.evidence.respawnIntervalS = policy.intervalS;
+    h.evidence.willRespawn = willRespawn;
+    h.evidence.spawnerPid = owner.svc?.parent.pid ?? null;
+  }
   const respawn =
-    ns.kind === 'ovnmeta'
+    ns.kind === 'ovnmeta' || !owner || !policy
       ? `the OVN metadata agent respawns it on its next sync (restart neutron-ovn-metadata-agent)${byHand}`
-      : `the ${KIND_AGENT[ns.kind]} respawns dead proxies every check_child_processes_interval (60 s) with check_child_processes_action = respawn, else restart ${ns.kind === 'qdhcp' ? 'neutron-dhcp-agent' : 'neutron-l3-agent'}${byHand}`;
+      : willRespawn
+        ? `wait up to ${policy.intervalS} s for ${owner.program} (pid ${owner.svc!.parent.pid}) to respawn it; if it stays dead, read the agent's log and restart ${owner.program}${byHand}`
+        : owner.svc === undefined
+          ? `start ${owner.program}: it starts the proxy again${byHand}`
+          : filePid === undefined
+            ? `restart ${owner.program} and read its log: it never started this proxy${byHand}`
+            : `restart ${owner.program}: with ${describeOption('check_child_processes_interval', owner.options.childInterval)} / check_child_processes_action = ${owner.options.childAction.value} it does not respawn dead proxies${byHand}`;
   let cause: string;
   if (filePid !== undefined && !Number.isNaN(filePid)) {
     cause = alive
       ? `no haproxy runs in ${ns.name}: the pid file ${pidFile} names pid ${filePid}, which is not a haproxy in this namespace`
       : `haproxy is dead in ${ns.name}: the pid file ${pidFile} names pid ${filePid}, which is not running (guests get connection refused)`;
+    if (willRespawn && owner && policy) {
+      cause += `; ${owner.program} (pid ${owner.svc!.parent.pid}) respawns it within check_child_processes_interval = ${policy.intervalS} s (${owner.options.childInterval.where ?? 'default'})`;
+    } else if (owner && policy && owner.svc !== undefined) {
+      cause += `; nothing respawns it: ${describeOption('check_child_processes_interval', owner.options.childInterval)}, check_child_processes_action = ${owner.options.childAction.value}`;
+    } else if (owner && owner.svc === undefined) {
+      cause += `; nothing respawns it: ${owner.program} is not running`;
+    }
   } else if (f.confFound) {
     cause = `no haproxy runs in ${ns.name} and there is no pid file ${pidFile}: it was never started or died before writing it (haproxy missing from PATH?)`;
   } else {
@@ -163,7 +196,14 @@ async function haproxyDown(
         ? `no metadata proxy is set up in ${ns.name} (no ${hf.confPath}): the DHCP agent spawns one only for isolated subnets with enable_isolated_metadata, or with force_metadata; on a router-attached network the guest's metadata goes through qrouter-<router> instead`
         : `no metadata proxy is set up in ${ns.name} (no ${hf.confPath})`;
   }
-  fail(h, 'no haproxy process in the namespace', cause, respawn);
+  fail(
+    h,
+    willRespawn && policy
+      ? `no haproxy process in the namespace (respawn due within ${policy.intervalS} s)`
+      : 'no haproxy process in the namespace',
+    cause,
+    respawn,
+  );
 }
 
 /** What is wrong with haproxy's config for this namespace, if anything (each a 404 or 500 for guests). */

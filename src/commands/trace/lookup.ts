@@ -8,6 +8,17 @@ export interface PortInfo {
   deviceId: string;
   deviceOwner: string;
   fixedIps: string[];
+  /** ACTIVE, DOWN, BUILD … (absent in older tables) */
+  status?: string;
+}
+
+export interface AgentInfo {
+  id: string;
+  binary: string;
+  host: string;
+  alive: boolean;
+  adminStateUp: boolean;
+  heartbeat: string;
 }
 
 export interface ServerInfo {
@@ -23,12 +34,10 @@ export interface OpenStackLookup {
   portsOnNetwork(networkId: string): Promise<PortInfo[]>;
   /** a server by name or ID; undefined when there is none */
   server(nameOrId: string): Promise<ServerInfo | undefined>;
+  /** Neutron's agents of this binary (on this host, when given); absent: not asked */
+  agents?(binary: string, host?: string): Promise<AgentInfo[]>;
 }
 
-export const ROUTER_INTERFACE_OWNERS = [
-  'network:router_interface',
-  'network:ha_router_replicated_interface',
-  'network:router_interface_distributed',
-];
+export { ROUTER_INTERFACE_OWNERS } from '../../openstack/neutron.js';
 
 export const isComputePort = (p: PortInfo) => p.deviceOwner.startsWith('compute:') && p.deviceId !== '';

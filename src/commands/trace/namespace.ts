@@ -19,6 +19,15 @@ import { hop, skip } from './hop.js';
 import { type NamespaceFacts, namespaceHop, socketHop } from './hops.js';
 import { isComputePort, type OpenStackLookup, type PortInfo, ROUTER_INTERFACE_OWNERS } from './lookup.js';
 import {
+  isRouted,
+  type NetworkRouting,
+  networkRouting,
+  routerHop,
+  routingFromOpts,
+  servedBy,
+  spawnerHop,
+} from './owner-hops.js';
+import {
   type NeutronView,
   type NovaProbeTarget,
   probeHaproxy,
@@ -303,6 +312,78 @@ export function result(r: NamespaceRun, hops: Hop[], guest: Guest | null, notes:
   };
 }
 
+/** Neutron's agent list once per trace, whatever the number of namespaces asking. */
+export function memoAgents(lookup: OpenStackLookup | undefined): OpenStackLookup | undefined {
+  if (!lookup?.agents) return lookup;
+  const ask = lookup.agents.bind(lookup);
+  const seen = new Map<string, ReturnType<typeof ask>>();
+  return Object.assign(Object.create(lookup) as OpenStackLookup, {
+    agents: (binary: string, host?: string) => {
+      const key = `${binary}|${host ?? ''}`;
+      let p = seen.get(key);
+      if (!p) {
+        p = ask(binary, host);
+        seen.set(key, p);
+      }
+      return p;
+    },
+  });
+}
+
+/**
+ * The spawner and router hops, and what they change in the namespace's own hops: a qdhcp- of a
+ * routed network is not broken for lacking a proxy, and an option that turns metadata off explains
+ * the missing address and proxy.
+ */
+export async function ownerHops(
+  ctx: Context,
+  r: NamespaceRun,
+  facts: NodeFacts,
+  opts: TraceOptions,
+  lookup: OpenStackLookup | undefined,
+  guestIp: string | undefined,
+  notes: string[],
+  askRouting = true,
+): Promise<{ spawner: Hop; router: Hop; routing?: NetworkRouting }> {
+  const routing =
+    r.ns.kind !== 'qdhcp'
+      ? undefined
+      : ((askRouting ? await networkRouting(lookup, r.ns.id, notes) : undefined) ??
+        (await routingFromOpts(ctx.fs, r.statePath, r.ns.id, r.nsFacts.interfaces)));
+  const [spawner, router] = await Promise.all([
+    spawnerHop(ctx, r.ns, facts, { ...(routing ? { routing } : {}), ...(lookup ? { lookup } : {}), notes }),
+    routerHop(ctx, r.ns, r.nsFacts.exists, guestIp, routing, opts.probeTimeout * 1000),
+  ]);
+  const owner = r.ns.kind === 'ovnmeta' ? undefined : facts.owners[r.ns.kind];
+  const routedElsewhere =
+    r.ns.kind === 'qdhcp' && isRouted(routing) && owner?.options.forceMetadata.value === false;
+  if (routedElsewhere) {
+    const by = servedBy(routing!);
+    for (const h of [r.nsHop, r.haproxyHop]) {
+      if (h.status !== 'fail' || (h === r.haproxyHop && h.evidence.configExists === true)) continue;
+      h.status = 'skip';
+      h.detail = `not expected here: the network has a router, ${by} serves its metadata (force_metadata = False)`;
+      delete h.cause;
+      delete h.fix;
+    }
+  }
+  if (spawner.status === 'fail') {
+    for (const h of [r.nsHop, r.haproxyHop]) if (h.status === 'fail') h.consequenceOf = 'spawner';
+  }
+  return { spawner, router, ...(routing ? { routing } : {}) };
+}
+
+/** A probe of a proxy the network is not meant to have: not a failure. */
+export function skipProbeIfRouted(h: Hop, routing: NetworkRouting | undefined, r: NamespaceRun): Hop {
+  if (r.haproxyHop.status === 'skip' && isRouted(routing) && h.status === 'fail') {
+    h.status = 'skip';
+    h.detail = `not probed: ${servedBy(routing!)} serves this network`;
+    delete h.cause;
+    delete h.fix;
+  }
+  return h;
+}
+
 /** One namespace, every hop, every probe. */
 export async function traceNamespace(
   ctx: Context,
@@ -327,23 +408,28 @@ export async function traceNamespace(
   ]);
   if (given.expected && !r.nsFacts.exists) explainMissing(r.nsHop, ns, given.expected);
   const socket = await socketFor(ctx, facts, shared, ns, r.hf);
+  const guests =
+    given.guests ??
+    (opts.ip ? [{ ip: opts.ip, source: 'option' as const }] : undefined) ??
+    (await guestCandidates(ctx, ns, r.nsFacts, r.statePath, lookup, notes));
+  // Neutron is loaded for these hops only when the namespace itself looks broken (a healthy trace
+  // with --ip needs no API) or when it was given (--server/--ip found the guest through it)
+  const ownBroken = r.nsHop.status === 'fail' || r.haproxyHop.status === 'fail';
+  const api = given.lookup ?? (ownBroken ? await lookup() : undefined);
+  const owners = await ownerHops(ctx, r, facts, opts, memoAgents(api), guests[0]?.ip, notes);
   const [probeH, rest] = await Promise.all([
     probeHaproxy(ctx, ns, r.nsFacts.exists, r.hf, opts.probeTimeout),
-    (async () => {
-      const guests =
-        given.guests ??
-        (opts.ip ? [{ ip: opts.ip, source: 'option' as const }] : undefined) ??
-        (await guestCandidates(ctx, ns, r.nsFacts, r.statePath, lookup, notes));
-      return socketAndNova(ctx, r, shared, opts, { guests, lookup }, notes);
-    })(),
+    socketAndNova(ctx, r, shared, opts, { guests, lookup }, notes),
   ]);
   const hops = inHopOrder({
     namespace: r.nsHop,
+    spawner: owners.spawner,
+    router: owners.router,
     haproxy: r.haproxyHop,
     socket,
     agent: shared.agentHop,
     nova: await shared.novaHop,
-    'probe-haproxy': probeH,
+    'probe-haproxy': skipProbeIfRouted(probeH, owners.routing, r),
     'probe-socket': rest.socket,
     'probe-nova': rest.nova,
   });

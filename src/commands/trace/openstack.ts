@@ -36,6 +36,7 @@ export async function openStackLookup(
     deviceId: p.deviceId,
     deviceOwner: p.deviceOwner,
     fixedIps: p.fixedIps.map((f) => f.ipAddress),
+    ...(p.status ? { status: p.status } : {}),
   });
   const ports = async (f: Parameters<typeof neutron.listPorts>[1]) =>
     (await neutron.listPorts(session, f)).map(toInfo);
@@ -52,6 +53,15 @@ export async function openStackLookup(
         throw err;
       }
     },
+    agents: async (binary, host) =>
+      (await neutron.listAgents(session, { binary, ...(host ? { host } : {}) })).map((a) => ({
+        id: a.id,
+        binary: a.binary,
+        host: a.host,
+        alive: a.alive,
+        adminStateUp: a.adminStateUp,
+        heartbeat: a.heartbeat,
+      })),
     close: () => session.close(),
   };
 }

@@ -1,9 +1,11 @@
 import type { Context } from '../../context.js';
+import { describeRateLimit } from '../../host/haproxy-config.js';
 import { type HttpProbeResult, httpProbe, isHttpProbeResult } from '../../host/http-probe.js';
 import { METADATA_V4 } from '../../host/iptables.js';
 import type { MetadataNamespace } from '../../host/netns.js';
 import { where } from '../../host/service-config.js';
 import { errorExplanation, withForm } from '../../metadata/error-page.js';
+import { classifyHaproxyPage, type HaproxyPageKind } from '../../metadata/haproxy-page.js';
 import {
   HEADER_FORWARDED_FOR,
   HEADER_NEUTRON_NETWORK_ID as HEADER_NETWORK_ID,
@@ -98,31 +100,28 @@ export async function probeHaproxy(
     return h;
   }
   if (res.outcome === 'response' && res.form === 'haproxy') {
-    const table: Record<number, [string, Hop['consequenceOf']]> = {
-      503: [
-        `haproxy answered its own 503 (No server is available): it cannot connect to the agent's socket (missing, stale, another path, or EACCES)`,
-        'socket',
-      ],
-      504: [
-        `haproxy answered its own 504 after its 'timeout server' (32 s): the agent did not answer in time`,
-        'probe-socket',
-      ],
-      502: [`haproxy answered its own 502: the agent broke the response (a worker crashed?)`, 'agent'],
-      408: [`haproxy answered 408: the request did not reach it in time`, undefined],
+    const page = classifyHaproxyPage(res.status ?? 0);
+    const behind: Partial<Record<HaproxyPageKind, Hop['consequenceOf']>> = {
+      'no-server': 'socket',
+      'server-timeout': 'probe-socket',
+      'bad-gateway': 'agent',
     };
-    const [cause, behind] = table[res.status ?? 0] ?? [
-      `haproxy answered its own ${res.status} page`,
-      undefined,
-    ];
-    fail(
-      h,
-      answered(res),
-      cause,
-      res.status === 503
+    let cause = page.meaning;
+    let fix =
+      page.kind === 'no-server'
         ? 'see the socket and agent hops: start the agent or make the socket path and permissions match'
-        : "read the agent's log around this time",
-    );
-    if (behind) h.consequenceOf = behind;
+        : "read the agent's log around this time";
+    if (page.kind === 'rate-limited') {
+      const limits = hf.config?.rateLimit ?? [];
+      cause = limits.length
+        ? `haproxy answered its own 429: it rate-limits metadata requests per source address (${limits.map(describeRateLimit).join(' or ')} is answered ${limits[0]!.status}, ${hf.confPath}) and this address went over it`
+        : `${page.meaning}; ${hf.confPath} shows no rate limit now: it changed since haproxy started`;
+      fix =
+        'wait for the window to pass; if guests legitimately need more, raise base_query_rate_limit/burst_query_rate_limit in [metadata_rate_limiting] of the DHCP/L3 agent config (or find the guest that floods 169.254.169.254) and restart the agent';
+    }
+    fail(h, answered(res), cause, fix);
+    const b = behind[page.kind];
+    if (b) h.consequenceOf = b;
     return h;
   }
   if (res.outcome === 'response') {

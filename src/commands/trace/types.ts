@@ -3,6 +3,8 @@ import type { NamespaceKind } from '../../host/netns.js';
 /** The hops of the guest's metadata path. The names are the JSON contract and diagnosis.hop. */
 export const HOP_NAMES = [
   'namespace',
+  'spawner',
+  'router',
   'haproxy',
   'socket',
   'agent',

@@ -186,7 +186,58 @@ const CASES: [hop: string, cause: string, code: string][] = [
     'haproxy_502',
   ],
   ['probe-haproxy', `haproxy answered 408: the request did not reach it in time`, 'haproxy_408'],
-  ['probe-haproxy', `haproxy answered its own 429 page`, 'haproxy_error_page'],
+  ['probe-haproxy', `haproxy answered its own 418 page`, 'haproxy_error_page'],
+  [
+    'probe-haproxy',
+    `haproxy answered its own 429: it rate-limits metadata requests per source address (more than 10 requests per 10 s (base_rate_limiter) is answered 429, ${CONF}) and this address went over it`,
+    'haproxy_rate_limited',
+  ],
+  [
+    'spawner',
+    'neutron-dhcp-agent is not running on this node: the dnsmasq and haproxy it started run on, but nothing respawns a dead proxy',
+    'spawner_not_running',
+  ],
+  [
+    'spawner',
+    'neutron-l3-agent runs here (pid 42) but its reports do not reach neutron-server (last heartbeat never)',
+    'spawner_dead_in_neutron',
+  ],
+  [
+    'spawner',
+    'neutron-dhcp-agent is disabled in Neutron (admin_state_up = False): Neutron hosts no network on it',
+    'spawner_disabled',
+  ],
+  [
+    'spawner',
+    'the DHCP agent serves no metadata to network 42c2: isolated (no router) and enable_isolated_metadata = False (default)',
+    'isolated_metadata_off',
+  ],
+  [
+    'spawner',
+    'the L3 agent runs no metadata proxy and no REDIRECT in its routers: enable_metadata_proxy = False (/etc/neutron/l3_agent.ini:3)',
+    'l3_metadata_proxy_off',
+  ],
+  [
+    'spawner',
+    'neutron-openvswitch-agent is not running on this node: ports plugged now are never bound or tagged',
+    'ovs_agent_not_running',
+  ],
+  [
+    'router',
+    'router 9a8b has no interface on the subnet of 10.92.0.10: its interface was removed or never added',
+    'router_interface_missing',
+  ],
+  [
+    'router',
+    'router 9a8b has no internal (qr-) interface: no guest network reaches it',
+    'router_no_interfaces',
+  ],
+  [
+    'router',
+    "the router's interface on 10.92.0.10's subnet (qr-6d1c40f0-cf) is down",
+    'router_interface_down',
+  ],
+  ['router', 'ip -n qrouter-9a8b addr failed: exit 1', 'router_unreadable'],
   [
     'probe-haproxy',
     `the agent answered 500 through haproxy to a request from inside the namespace (healthy is 404)`,

@@ -655,6 +655,16 @@ describe('osmeta get: bad input (exit 2, one line, no request)', () => {
   });
 });
 
+/** Neutron's answer to ports?network_id=<the server's network> (a router's interface routes it). */
+function networkPorts(ports: Record<string, string>[]) {
+  agent
+    .get(FX.neutron)
+    .intercept({
+      path: (p: string) => p.startsWith('/v2.0/ports?') && p.includes(`network_id=${FX.network}`),
+    })
+    .reply(200, JSON.stringify({ ports }));
+}
+
 describe('osmeta get --via-socket (a real HTTP server on a temp UNIX socket)', () => {
   let server: Server;
   let socket = '';
@@ -685,6 +695,7 @@ describe('osmeta get --via-socket (a real HTTP server on a temp UNIX socket)', (
       .get(FX.neutron)
       .intercept({ path: (p: string) => p.startsWith('/v2.0/ports?') && p.includes(`device_id=${FX.vm1}`) })
       .reply(replyWith('api/neutron-ports-by-device_id.200.http'));
+    networkPorts([]);
     const r = await get([FX.vm1, 'meta_data.json', '--via-socket', socket, '--json']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
@@ -700,6 +711,25 @@ describe('osmeta get --via-socket (a real HTTP server on a temp UNIX socket)', (
     expect(doc.via).toBe('socket');
     expect(doc.request.url).toBe(`unix:${socket}:/openstack/latest/meta_data.json`);
     expect(doc.document.uuid).toBe(FX.vm1);
+    agent.assertNoPendingInterceptors();
+  });
+
+  it("asks as the router's proxy does when the server's network has a router (X-Neutron-Router-ID)", async () => {
+    answer = { status: 200, body: META.body.toString(), type: 'application/json' };
+    keystone();
+    novaServer();
+    agent
+      .get(FX.neutron)
+      .intercept({ path: (p: string) => p.startsWith('/v2.0/ports?') && p.includes(`device_id=${FX.vm1}`) })
+      .reply(replyWith('api/neutron-ports-by-device_id.200.http'));
+    const router = 'dcafa0ce-d4f4-45ca-bbfd-723484e27401';
+    networkPorts([
+      { id: 'p-r', network_id: FX.network, device_id: router, device_owner: 'network:router_interface' },
+    ]);
+    const r = await get([FX.vm1, 'meta_data.json', '--via-socket', socket]);
+    expect(r.code).toBe(0);
+    expect(seen[0]).toMatchObject({ 'x-forwarded-for': FX.vm1Ip, 'x-neutron-router-id': router });
+    expect(seen[0]!['x-neutron-network-id']).toBeUndefined();
     agent.assertNoPendingInterceptors();
   });
 
@@ -767,6 +797,7 @@ describe('osmeta get --via-socket (a real HTTP server on a temp UNIX socket)', (
       .get(FX.neutron)
       .intercept({ path: (p: string) => p.includes(`device_id=${FX.vm1}`) })
       .reply(200, JSON.stringify(ports));
+    networkPorts([]);
     const r = await get([FX.vm1, 'meta_data.json', '--via-socket', socket]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(

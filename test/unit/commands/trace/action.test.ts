@@ -20,6 +20,8 @@ import {
 
 const HOPS = [
   'namespace',
+  'spawner',
+  'router',
   'haproxy',
   'socket',
   'agent',

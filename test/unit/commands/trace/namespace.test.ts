@@ -3,7 +3,7 @@ import type { ExecResult } from '../../../../src/context.js';
 import { runCli } from '../../../helpers/context.js';
 import { TCP_HEADER } from '../../../helpers/fake-node.js';
 import { fixture } from '../../../helpers/host-fixtures.js';
-import { type LabNode, labNode, SECRET, STATE, VM1 } from '../../../helpers/lab-node.js';
+import { L3_AGENT_PID, type LabNode, labNode, SECRET, STATE, VM1 } from '../../../helpers/lab-node.js';
 
 // qrouter and ovnmeta namespaces: the lab has neither, so they are covered by the captured
 // haproxy configs and iptables-save output of neutron's own code.
@@ -20,7 +20,24 @@ let iptables = '';
 beforeEach(async () => {
   lab = await labNode();
   iptables = fixture('node/iptables-save.qrouter-metadata-only.txt');
+  qrouterAddr = qrAddr('10.90.0.1', 24);
 });
+
+/** `ip -j addr` of a router namespace with one qr- port */
+const qrAddr = (local: string, prefixlen: number, up = true) =>
+  JSON.stringify([
+    {
+      ifname: 'lo',
+      flags: ['LOOPBACK', 'UP'],
+      addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }],
+    },
+    {
+      ifname: 'qr-6d1c40f0-cf',
+      flags: up ? ['BROADCAST', 'UP'] : ['BROADCAST'],
+      addr_info: [{ family: 'inet', local, prefixlen }],
+    },
+  ]);
+let qrouterAddr = '';
 afterEach(async () => {
   await lab.close();
 });
@@ -29,6 +46,7 @@ function exec(file: string, args: readonly string[]): Promise<ExecResult> {
   const ok = (stdout: string) =>
     Promise.resolve({ code: 0, signal: null, stdout, stderr: '', timedOut: false, durationMs: 1 });
   if (args[0] === 'netns' && args[2] === QROUTER && args[3] === 'iptables-save') return ok(iptables);
+  if (args[0] === '-j' && args[2] === QROUTER) return ok(qrouterAddr);
   if (args[0] === 'netns' && args[2] === QROUTER && args[3] === 'ip6tables-save')
     return ok(fixture('node/ip6tables-save.qrouter-new-router.txt'));
   if (args[0] === '-j' && args[2] === OVNMETA) {
@@ -107,6 +125,50 @@ describe('qrouter namespaces (L3 agent)', () => {
     const doc = JSON.parse((await run(['--netns', QROUTER, '--ip', VM1.ip])).stdout);
     expect(doc.diagnosis).toMatchObject({ hop: 'haproxy' });
     expect(doc.diagnosis.cause).toContain('does not listen on :::9697');
+  });
+
+  it("the router hop: the qr- interface that covers the guest's address", async () => {
+    addQrouter();
+    const doc = JSON.parse((await run(['--netns', QROUTER, '--ip', VM1.ip])).stdout);
+    const hop = (n: string) => doc.hops.find((h: { name: string }) => h.name === n);
+    expect(hop('router')).toMatchObject({
+      status: 'ok',
+      target: `router ${ROUTER}`,
+      detail: `10.90.0.1/24 on qr-6d1c40f0-cf covers ${VM1.ip}`,
+    });
+    expect(hop('spawner')).toMatchObject({ status: 'ok', target: 'neutron-l3-agent' });
+    expect(hop('spawner').evidence).toMatchObject({ enableMetadataProxy: true, metadataPort: 9697 });
+  });
+
+  it("router interface removed: the router hop names the guest's subnet", async () => {
+    addQrouter();
+    qrouterAddr = qrAddr('10.92.0.1', 24);
+    const r = await run(['--netns', QROUTER, '--ip', VM1.ip]);
+    const doc = JSON.parse(r.stdout);
+    expect(r.code).toBe(3);
+    expect(doc.diagnosis.hop).toBe('router');
+    expect(doc.diagnosis.cause).toContain(`router ${ROUTER} has no interface on the subnet of ${VM1.ip}`);
+    expect(doc.diagnosis.fix).toContain(`openstack router add subnet ${ROUTER}`);
+  });
+
+  it('the L3 agent stopped: the spawner hop, though its proxy runs on', async () => {
+    addQrouter();
+    lab.node.kill(L3_AGENT_PID);
+    const doc = JSON.parse((await run(['--netns', QROUTER, '--ip', VM1.ip])).stdout);
+    expect(doc.diagnosis.hop).toBe('spawner');
+    expect(doc.diagnosis.cause).toContain('neutron-l3-agent is not running on this node');
+    expect(doc.hops.find((h: { name: string }) => h.name === 'haproxy').status).toBe('ok');
+  });
+
+  it('the live router: the REDIRECT, the filter rules and the qr- port as the L3 agent made them', async () => {
+    addQrouter();
+    iptables = fixture('node/iptables-save.qrouter-lab-agent.txt');
+    qrouterAddr = fixture('node/ip-n-qrouter-j-addr.json');
+    const doc = JSON.parse((await run(['--netns', QROUTER, '--ip', '10.92.0.10'])).stdout);
+    const hop = (n: string) => doc.hops.find((h: { name: string }) => h.name === n);
+    expect(hop('namespace').detail).toBe('nat REDIRECT 169.254.169.254:80 → 9697');
+    expect(hop('namespace').evidence.filterAccept).toContain('--mark 0x1/0xffff -j ACCEPT');
+    expect(hop('router').detail).toMatch(/^10\.92\.0\.1\/24 on qr-[0-9a-f-]{11} covers 10\.92\.0\.10$/);
   });
 });
 
