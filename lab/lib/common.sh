@@ -11,7 +11,12 @@ PY=/usr/bin/python3
 ETC=$S/etc
 RUN=$S/run
 LOG=$S/log
-NSTATE=$S/neutron                    # neutron's state_path
+NSTATE=$S/neutron                    # neutron's state_path (every agent's)
+OVS_DB_DIR=$S/openvswitch             # Open vSwitch's database (conf.db)
+OVS_RUN=$RUN/openvswitch              # its sockets and pid files (OVS_RUNDIR)
+OVS_DB_SOCK=$OVS_RUN/db.sock
+LAB_FLAVOUR=ovs                      # ML2/OVS with neutron's own OVS, DHCP and L3 agents
+CHILD_CHECK_INTERVAL=10               # the agents' ProcessMonitor: respawn a dead haproxy after ≤10 s
 SECRETS=$S/secrets.env
 IDS=$S/ids.json
 FAULTS=$S/faults
@@ -91,9 +96,20 @@ stop_pid() {
   fi
 }
 
-rss_kib() {  # resident set of a process group (the service and its workers)
+rss_kib() {  # resident set of a process group (the service and its workers), or of one process
   local pid=$1
-  ps -o rss= -g "$pid" 2>/dev/null | awk '{s+=$1} END {print s+0}'
+  { ps -o rss= -g "$pid" 2>/dev/null || ps -o rss= -p "$pid" 2>/dev/null || true; } \
+    | awk '{s+=$1} END {print s+0}'
+}
+
+# ---- Open vSwitch (the lab's own ovsdb-server and ovs-vswitchd) -------------
+ovs_vsctl() { OVS_RUNDIR=$OVS_RUN ovs-vsctl --db="unix:$OVS_DB_SOCK" --timeout=10 "$@"; }
+ovs_appctl() { OVS_RUNDIR=$OVS_RUN ovs-appctl --timeout=10 "$@"; }
+# the userspace datapath does not complete partial checksums: a veth end on a netdev
+# bridge must compute them itself (ethtool -K DEV tx off), in its namespace
+tx_off() {  # tx_off NS|- DEV
+  if [ "$1" = - ]; then ethtool -K "$2" tx off >/dev/null 2>&1
+  else ip netns exec "$1" ethtool -K "$2" tx off >/dev/null 2>&1; fi
 }
 
 # ---- checks ----------------------------------------------------------------

@@ -225,23 +225,29 @@ env = OS_NOVA_CONFIG_FILES=api-paste.ini;nova.conf;nova-$app.conf
 EOF
   done
 
+  # read by neutron-server and by every agent (state_path, RPC, root helper), as
+  # /etc/neutron/neutron.conf is on a Debian node
   cfg_file neutron/neutron.conf neutron 0640 <<EOF
 [DEFAULT]
 bind_host = 127.0.0.1
 bind_port = 9696
 state_path = $NSTATE
 core_plugin = ml2
-service_plugins =
+service_plugins = router
 auth_strategy = keystone
 transport_url = $rabbit
 api_workers = 1
 rpc_workers = 1
 rpc_state_report_workers = 1
-dhcp_agent_notification = false
+# no nova-compute takes nova's external events in this lab
 notify_nova_on_port_status_changes = false
 notify_nova_on_port_data_changes = false
 api_paste_config = /etc/neutron/api-paste.ini
 log_file = $LOG/neutron/neutron-server.log
+
+[agent]
+root_helper = sudo neutron-rootwrap /etc/neutron/rootwrap.conf
+report_interval = 10
 
 [database]
 connection = $db://neutron:${DB_NEUTRON_PASSWORD}@127.0.0.1/neutron
@@ -252,15 +258,71 @@ $(authtoken neutron "$NEUTRON_PASSWORD")
 lock_path = $NSTATE/lock
 EOF
 
+  # tenant networks are VLANs on br-phys, a netdev bridge with no uplink: one node
   cfg_file neutron/ml2_conf.ini neutron 0640 <<EOF
 [ml2]
-type_drivers = flat,vxlan
-tenant_network_types = vxlan
+type_drivers = flat,vlan
+tenant_network_types = vlan
 mechanism_drivers = openvswitch
 extension_drivers = port_security
 
-[ml2_type_vxlan]
-vni_ranges = 1:1000
+[ml2_type_vlan]
+network_vlan_ranges = physnet1:100:199
+EOF
+
+  cfg_file neutron/plugins/ml2/openvswitch_agent.ini neutron 0640 <<EOF
+[DEFAULT]
+log_file = $LOG/neutron/neutron-openvswitch-agent.log
+
+[ovs]
+integration_bridge = br-int
+datapath_type = netdev
+bridge_mappings = physnet1:br-phys
+ovsdb_connection = tcp:127.0.0.1:6640
+of_listen_address = 127.0.0.1
+of_listen_port = 6633
+
+[agent]
+tunnel_types =
+
+[securitygroup]
+firewall_driver = noop
+EOF
+
+  cfg_file neutron/dhcp_agent.ini neutron 0640 <<EOF
+[DEFAULT]
+interface_driver = openvswitch
+dhcp_driver = neutron.agent.linux.dhcp.Dnsmasq
+enable_isolated_metadata = True
+force_metadata = False
+log_file = $LOG/neutron/neutron-dhcp-agent.log
+
+[agent]
+check_child_processes_action = respawn
+check_child_processes_interval = $CHILD_CHECK_INTERVAL
+
+[ovs]
+integration_bridge = br-int
+datapath_type = netdev
+ovsdb_connection = tcp:127.0.0.1:6640
+EOF
+
+  cfg_file neutron/l3_agent.ini neutron 0640 <<EOF
+[DEFAULT]
+interface_driver = openvswitch
+agent_mode = legacy
+enable_metadata_proxy = True
+metadata_port = 9697
+log_file = $LOG/neutron/neutron-l3-agent.log
+
+[agent]
+check_child_processes_action = respawn
+check_child_processes_interval = $CHILD_CHECK_INTERVAL
+
+[ovs]
+integration_bridge = br-int
+datapath_type = netdev
+ovsdb_connection = tcp:127.0.0.1:6640
 EOF
 
   cfg_file neutron/metadata_agent.ini neutron 0640 <<EOF

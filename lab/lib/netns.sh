@@ -1,14 +1,19 @@
 # shellcheck shell=bash
-# Namespaces, veth pairs and the per-network haproxy, as a DHCP agent would lay
-# them out. Needs common.sh; reads ids.json.
+# The guests, as nova's os-vif would plug them, and the namespaces, haproxy and
+# dnsmasq that neutron's agents make. Needs common.sh; reads ids.json.
 #
-#   lab-vm1 (eth0 10.90.0.10, port MAC) ==veth== tapXXXXXXXXXXX (qdhcp-<lab-net>)
-#   lab-vm3 (eth0 10.90.0.11)           ==veth== vm3-peer       (qdhcp-<lab-net>, /32 route)
-#   lab-stray (eth0 10.90.0.99)         ==veth== stray-peer     (qdhcp-<lab-net>, /32 route)
-#   lab-vm2 (eth0 10.91.0.10)           ==veth== tapYYYYYYYYYYY (qdhcp-<lab-alt-net>)
+#   lab-vm1 (eth0, port MAC) ==veth== tap<port[:11]> on br-int (iface-id = port)
+#        br-int (netdev) ── tap<dhcp port[:11]> (OVS internal port) in qdhcp-<net>
+#                                                 dnsmasq, haproxy 169.254.169.254:80
+#        br-int (netdev) ── qr-<router port[:11]> in qrouter-<router>: REDIRECT → haproxy :9697
+#
+# Guests take their address, routes included, from the DHCP agent's dnsmasq
+# (busybox udhcpc in the namespace); lab-stray's is static (its port has none).
 
-NETNS_LIST=$S/netns.list          # every namespace this lab created
+NETNS_LIST=$S/netns.list          # every namespace this lab created (guests, scale)
 SCALE_NETNS_LIST=$S/scale-netns.list
+GUESTS=(vm1 vm2 vm3 vm4 stray)
+PROBED=(vm1 vm2 vm4)              # the guests that must read their own metadata
 
 record_netns() {
   touch "$NETNS_LIST"
@@ -33,53 +38,80 @@ v6_ready() {  # v6_ready NS DEV ADDR: present and past DAD
 net_field() { jq -er --arg k "$1" ".networks[\$k].$2" "$IDS"; }
 qdhcp_ns() { printf 'qdhcp-%s' "$(net_field "$1" id)"; }
 tap_of() { printf 'tap%s' "$(net_field "$1" dhcp_port_id | cut -c1-11)"; }
+guest_field() {  # guest_field vm1|...|stray FIELD
+  if [ "$1" = stray ]; then ids_get ".stray.$2"; else ids_get ".vms.$1.$2"; fi
+}
+guest_dev() { printf 'tap%s' "$(guest_field "$1" port_id | cut -c1-11)"; }
 
-# ensure_guest KEY: KEY is vm1|vm2|vm3|stray
-ensure_guest() {
-  local key=$1 ns ip mac netkey qns qdev primary dhcp_ip
-  if [ "$key" = stray ]; then
-    ns=$(ids_get .stray.netns); ip=$(ids_get .stray.ip); netkey=$(ids_get .stray.network)
-    mac=fa:16:3e:00:00:99
-  else
-    ns=$(ids_get ".vms.$key.netns"); ip=$(ids_get ".vms.$key.ip"); mac=$(ids_get ".vms.$key.mac")
-    netkey=$(ids_get ".vms.$key.network")
-  fi
-  qns=$(qdhcp_ns "$netkey")
-  dhcp_ip=$(net_field "$netkey" dhcp_ip)
-  primary=0
-  { [ "$key" = vm1 ] || [ "$key" = vm2 ]; } && primary=1
-  if [ $primary = 1 ]; then qdev=$(tap_of "$netkey"); else qdev=$key-peer; fi
-  ensure_netns "$qns"
-  ensure_netns "$ns"
-  if ! link_exists "$ns" eth0 || ! link_exists "$qns" "$qdev"; then
-    ip -n "$ns" link del eth0 2>/dev/null || true
-    ip -n "$qns" link del "$qdev" 2>/dev/null || true
-    ip link add "$qdev" netns "$qns" type veth peer name eth0 netns "$ns"
-  fi
-  ip -n "$ns" link set eth0 address "$mac"
-  ip -n "$ns" addr replace "$ip/24" dev eth0
-  ip -n "$ns" link set eth0 up
-  ip -n "$qns" link set "$qdev" up
-  if [ $primary = 1 ]; then
-    ip -n "$qns" link set "$qdev" address "$(net_field "$netkey" dhcp_mac)"
-    ip -n "$qns" addr replace "$dhcp_ip/24" dev "$qdev"
-    ip -n "$qns" addr replace 169.254.169.254/32 dev "$qdev"
-    ip -n "$qns" addr replace fe80::a9fe:a9fe/64 dev "$qdev"
-  else
-    ip -n "$qns" route replace "$ip/32" dev "$qdev"
-  fi
-  # what DHCP gives a guest: a default route via the subnet's gateway (.1, which
-  # nothing in the lab owns: traffic stays in the lab's namespaces) and dnsmasq's
-  # classless route to the metadata address via the DHCP port
-  ip -n "$ns" route replace default via "${dhcp_ip%.*}.1" dev eth0
-  ip -n "$ns" route replace 169.254.169.254/32 via "$dhcp_ip" dev eth0
+# the OVS agent has bound the port: it tags it with the network's local VLAN
+port_tagged() {
+  local tag
+  tag=$(ovs_vsctl get Port "$1" tag 2>/dev/null) || return 1
+  [[ $tag =~ ^[0-9]+$ ]] && [ "$tag" != 4095 ]
 }
 
-# ---- haproxy ---------------------------------------------------------------
+guest_addressed() {  # the address and the route to 169.254.169.254 are in place
+  local ns=$1 ip=$2
+  [ -n "$(ip -n "$ns" -4 addr show dev eth0 to "$ip/32" 2>/dev/null)" ] \
+    && [ -n "$(ip -n "$ns" route show 169.254.169.254/32 2>/dev/null)" ]
+}
+
+# guest_dhcp NS: busybox udhcpc asks dnsmasq once (address, router, classless routes)
+guest_dhcp() {
+  ip netns exec "$1" busybox udhcpc -i eth0 -f -q -n -t 4 -T 2 -O staticroutes \
+    -s "$LAB_LIB/udhcpc.script" >>"$LOG/setup/udhcpc-$1.log" 2>&1
+}
+
+# ensure_guest KEY: KEY is vm1..vm4 or stray
+ensure_guest() {
+  local key=$1 ns ip mac port dev vm netkey dhcp_ip gw
+  ns=$(guest_field "$key" netns); ip=$(guest_field "$key" ip); mac=$(guest_field "$key" mac)
+  port=$(guest_field "$key" port_id); dev=$(guest_dev "$key")
+  if [ "$key" = stray ]; then vm=lab-stray; netkey=$(ids_get .stray.network)
+  else vm=$(guest_field "$key" id); netkey=$(guest_field "$key" network); fi
+  ensure_netns "$ns"
+  if ! link_exists "$ns" eth0 || ! ip link show dev "$dev" >/dev/null 2>&1; then
+    ip -n "$ns" link del eth0 2>/dev/null || true
+    ip link del "$dev" 2>/dev/null || true
+    ip link add "$dev" type veth peer name eth0 netns "$ns"
+  fi
+  ip -n "$ns" link set eth0 address "$mac"
+  ip link set "$dev" up
+  ip -n "$ns" link set eth0 up
+  tx_off - "$dev"; tx_off "$ns" eth0
+  ovs_vsctl --may-exist add-port br-int "$dev" -- set Interface "$dev" \
+    "external_ids:iface-id=$port" "external_ids:attached-mac=$mac" \
+    external_ids:iface-status=active "external_ids:vm-uuid=$vm"
+  wait_for 60 "the OVS agent to bind $dev (port $port)" port_tagged "$dev" || return 1
+  guest_addressed "$ns" "$ip" && return 0
+  if [ "$key" = stray ]; then
+    # static: no port owns this address, dnsmasq would not answer
+    dhcp_ip=$(net_field "$netkey" dhcp_ip); gw=$(net_field "$netkey" gateway_ip)
+    ip -n "$ns" addr replace "$ip/24" dev eth0
+    ip -n "$ns" route replace default via "$gw" dev eth0
+    ip -n "$ns" route replace 169.254.169.254/32 via "$dhcp_ip" dev eth0
+    return 0
+  fi
+  # the DHCP agent's dnsmasq for the network, with the port in its host file
+  local hosts i
+  hosts=$NSTATE/dhcp/$(net_field "$netkey" id)/host
+  wait_for 180 "the DHCP agent's dnsmasq to know $mac ($ns)" \
+    bash -c "grep -qi '^$mac,' '$hosts' && [ -d /proc/\$(cat '$NSTATE/dhcp/$(net_field "$netkey" id)/pid') ]" || return 1
+  for i in 1 2 3 4 5 6; do
+    guest_dhcp "$ns" && guest_addressed "$ns" "$ip" && return 0
+    sleep 1
+  done
+  printf 'error: %s got no DHCP lease for %s from dnsmasq (see %s)\n' "$ns" "$ip" "$LOG/setup/udhcpc-$ns.log" >&2
+  return 1
+}
+
+ensure_guests() { local g; for g in "${GUESTS[@]}"; do ensure_guest "$g"; done; }
+
+# ---- the agents' haproxy and dnsmasq ------------------------------------------
 haproxy_conf_of() { printf '%s/ns-metadata-proxy/%s.conf' "$NSTATE" "$1"; }
 haproxy_pidfile_of() { printf '%s/external/pids/%s.pid.haproxy' "$NSTATE" "$1"; }
 
-haproxy_pid() {  # the running proxy of network UUID (neutron: the pid's cmdline holds the uuid)
+haproxy_pid() {  # the running proxy of network/router UUID (neutron: the pid's cmdline holds the uuid)
   local uuid=$1 pid
   pid=$(read_pid "$(haproxy_pidfile_of "$uuid")" 2>/dev/null) || return 1
   pid_alive "$pid" || return 1
@@ -87,6 +119,59 @@ haproxy_pid() {  # the running proxy of network UUID (neutron: the pid's cmdline
   printf '%s\n' "$pid"
 }
 
+dnsmasq_pid() {  # the DHCP agent's dnsmasq for network UUID
+  local uuid=$1 pid
+  pid=$(read_pid "$NSTATE/dhcp/$uuid/pid" 2>/dev/null) || return 1
+  pid_alive "$pid" || return 1
+  cmdline_has "$pid" "$uuid" || return 1
+  printf '%s\n' "$pid"
+}
+
+stop_haproxy() {
+  local uuid=$1 pid
+  pid=$(read_pid "$(haproxy_pidfile_of "$uuid")" 2>/dev/null || true)
+  if [ -n "$pid" ] && pid_alive "$pid" && cmdline_has "$pid" "$uuid"; then
+    stop_pid "haproxy-$uuid" "$pid" 10
+  fi
+  rm -f "$(haproxy_pidfile_of "$uuid")"
+}
+
+# what the agents started (lab/down, after the agents are stopped): every haproxy
+# and dnsmasq with a pid file in the lab's state_path, then the agents' namespaces
+stop_agent_children() {
+  local pidf uuid pid
+  for pidf in "$NSTATE"/external/pids/*.pid.haproxy; do
+    [ -e "$pidf" ] || continue
+    stop_haproxy "$(basename "$pidf" .pid.haproxy)"
+  done
+  for pidf in "$NSTATE"/dhcp/*/pid; do
+    [ -e "$pidf" ] || continue
+    uuid=$(basename "$(dirname "$pidf")")
+    if pid=$(dnsmasq_pid "$uuid"); then stop_pid "dnsmasq-$uuid" "$pid" 10; fi
+  done
+}
+
+agent_namespaces() {  # the qdhcp-/qrouter- namespaces of the lab's networks and router
+  local d
+  if [ -r "$IDS" ]; then
+    jq -r '(.networks // {} | .[] | "qdhcp-\(.id)"), (if .router then "qrouter-\(.router.id)" else empty end)' "$IDS"
+  fi
+  for d in "$NSTATE"/dhcp/*/; do
+    [ -d "$d" ] && printf 'qdhcp-%s\n' "$(basename "$d")"
+  done
+  return 0
+}
+
+delete_agent_namespaces() {
+  local ns
+  while read -r ns; do
+    [ -n "$ns" ] || continue
+    if netns_exists "$ns"; then ip netns del "$ns"; fi
+  done < <(agent_namespaces | sort -u)
+}
+
+# ---- scale namespaces (no neutron network, no agent behind them) --------------
+# Each has a haproxy the lab renders with neutron's template and starts itself.
 render_haproxy() {  # render_haproxy [--socket PATH] UUID:TAP ...
   LAB_STATE_DIR=$S "$PY" "$LAB_LIB/haproxy_cfg.py" "$@" >/dev/null
 }
@@ -105,29 +190,6 @@ start_haproxy() {
   wait_for 10 "haproxy of $uuid to write its pid file" haproxy_pid "$uuid"
 }
 
-stop_haproxy() {
-  local uuid=$1 pid
-  pid=$(read_pid "$(haproxy_pidfile_of "$uuid")" 2>/dev/null || true)
-  if [ -n "$pid" ] && pid_alive "$pid" && cmdline_has "$pid" "$uuid"; then
-    stop_pid "haproxy-$uuid" "$pid" 10
-  fi
-  rm -f "$(haproxy_pidfile_of "$uuid")"
-}
-
-ensure_qdhcp_proxy() {  # ensure_qdhcp_proxy demo|alt
-  local key=$1 uuid
-  uuid=$(net_field "$key" id)
-  start_haproxy "$uuid" "$(qdhcp_ns "$key")" "$(tap_of "$key")"
-}
-
-ensure_topology() {
-  local g
-  for g in vm1 vm3 stray vm2; do ensure_guest "$g"; done
-  ensure_qdhcp_proxy demo
-  ensure_qdhcp_proxy alt
-}
-
-# ---- scale namespaces (no neutron network behind them) ---------------------
 # $SCALE_NETNS_LIST holds "uuid tap" per namespace qdhcp-<uuid>.
 
 add_scale_netns() {  # add_scale_netns N: N namespaces, each with a real haproxy

@@ -1,7 +1,7 @@
 """Instance records made with nova's own objects, no hypervisor involved.
 
 Run by /usr/bin/python3 as the nova user:
-    nova_records.py guests          lab-vm1..3 (ids.json gives uuid, project, port)
+    nova_records.py guests          lab-vm1..4 (ids.json gives uuid, project, port)
     nova_records.py scale N         add N lab-scale-NNNN servers with ports
     nova_records.py scale 0         remove every lab-scale-* server and its port
 Network info caches are built by nova.network.neutron.API().get_instance_nw_info.
@@ -127,7 +127,7 @@ def guests():
     fl = flavor(ctx)
     api = neutron_api.API()
     with nova_context.target_cell(ctx, cell) as cctx:
-        for n, key in enumerate(('vm1', 'vm2', 'vm3'), start=1):
+        for n, key in enumerate(('vm1', 'vm2', 'vm3', 'vm4'), start=1):
             vm = ids['vms'][key]
             project = vm['project']
             user_id = ids['users'][PROJECT_USER[project]]

@@ -2,7 +2,8 @@
 
 Run by /usr/bin/python3 (Debian's OpenStack libraries):
     resources.py keystone   projects, users, roles, services, endpoints, image
-    resources.py neutron    networks, subnets, DHCP ports, guest ports
+    resources.py neutron    networks, subnets, DHCP ports, the router, guest ports
+                            (bound to this host: the OVS agent wires them)
 Reads the secrets from the environment (lab/lib/common.sh exports them) and
 keeps every id it learns in $LAB_STATE_DIR/ids.json.
 """
@@ -22,12 +23,16 @@ NET = 'http://127.0.0.1:9696/v2.0'
 IMG = 'http://127.0.0.1:9292/v2'
 REGION = 'RegionOne'
 
-# the two tenant networks and the guests on them
+# the tenant networks and the guests on them: demo and alt are isolated (metadata
+# from the DHCP agent's qdhcp- namespace), routed has a router (metadata from the
+# L3 agent's qrouter- namespace)
 NETWORKS = {
     'demo': {'name': 'lab-net', 'project': 'demo', 'cidr': '10.90.0.0/24',
              'scale_cidr': '10.90.16.0/20'},
     'alt': {'name': 'lab-alt-net', 'project': 'alt_demo', 'cidr': '10.91.0.0/24',
             'scale_cidr': '10.91.16.0/20'},
+    'routed': {'name': 'lab-routed-net', 'project': 'demo', 'cidr': '10.92.0.0/24',
+               'router': 'lab-router'},
 }
 VMS = {
     'vm1': {'name': 'lab-vm1', 'network': 'demo', 'project': 'demo',
@@ -37,8 +42,14 @@ VMS = {
     # instance in demo, port created in alt_demo: nova answers 404
     'vm3': {'name': 'lab-vm3', 'network': 'demo', 'project': 'demo',
             'port_project': 'alt_demo', 'ip': '10.90.0.11'},
+    'vm4': {'name': 'lab-vm4', 'network': 'routed', 'project': 'demo',
+            'port_project': 'demo', 'ip': '10.92.0.10'},
 }
+# a guest on lab-net with an address no port owns: its port (bound, so the switch
+# carries its traffic) has no fixed IP and no port security
 STRAY = {'network': 'demo', 'ip': '10.90.0.99', 'netns': 'lab-stray'}
+# the host the agents report as (their `host` option defaults to the hostname)
+HOST = socket.gethostname()
 
 
 def load_ids():
@@ -174,18 +185,50 @@ def dhcp_device_id(network_id):
     return 'dhcp%s-%s' % (uuid.uuid5(uuid.NAMESPACE_DNS, host), network_id)
 
 
-def port(api, project_id, network_id, subnet_id, ip, name, device_id, owner):
+def port(api, project_id, network_id, subnet_id, ip, name, device_id, owner, bind=False):
     p = api.one(NET + '/ports', 'ports', network_id=network_id,
                 fixed_ips='ip_address=%s' % ip)
     if p and (p['device_id'] != device_id or p['tenant_id'] != project_id):
         api.delete('%s/ports/%s' % (NET, p['id']))
         p = None
+    body = {'name': name, 'network_id': network_id, 'tenant_id': project_id,
+            'device_id': device_id, 'device_owner': owner,
+            'fixed_ips': [{'subnet_id': subnet_id, 'ip_address': ip}]}
+    if bind:
+        # what nova does once the guest is placed: the OVS agent on HOST binds it
+        body['binding:host_id'] = HOST
+    if not p:
+        p = api.post(NET + '/ports', {'port': body})['port']
+    elif bind and p.get('binding:host_id') != HOST:
+        p = api.put('%s/ports/%s' % (NET, p['id']), {'port': {'binding:host_id': HOST}})['port']
+    return p
+
+
+def stray_port(api, project_id, network_id):
+    p = api.one(NET + '/ports', 'ports', network_id=network_id, name='lab-stray-port')
     if not p:
         p = api.post(NET + '/ports', {'port': {
-            'name': name, 'network_id': network_id, 'tenant_id': project_id,
-            'device_id': device_id, 'device_owner': owner,
-            'fixed_ips': [{'subnet_id': subnet_id, 'ip_address': ip}]}})['port']
+            'name': 'lab-stray-port', 'network_id': network_id, 'tenant_id': project_id,
+            'device_id': 'lab-stray', 'device_owner': '', 'fixed_ips': [],
+            'port_security_enabled': False, 'security_groups': [],
+            'binding:host_id': HOST}})['port']
     return p
+
+
+def router(api, project_id, name, subnet_id):
+    """The router and its interface on the subnet's gateway address."""
+    r = api.one(NET + '/routers', 'routers', name=name, tenant_id=project_id)
+    if not r:
+        r = api.post(NET + '/routers', {'router': {
+            'name': name, 'tenant_id': project_id, 'admin_state_up': True}})['router']
+    ifaces = api.get(NET + '/ports', device_id=r['id'],
+                     device_owner='network:router_interface')['ports']
+    if not any(ip['subnet_id'] == subnet_id for p in ifaces for ip in p['fixed_ips']):
+        api.put('%s/routers/%s/add_router_interface' % (NET, r['id']), {'subnet_id': subnet_id})
+        ifaces = api.get(NET + '/ports', device_id=r['id'],
+                         device_owner='network:router_interface')['ports']
+    qr = [p for p in ifaces if any(ip['subnet_id'] == subnet_id for ip in p['fixed_ips'])][0]
+    return r, qr
 
 
 def neutron(api, ids):
@@ -208,33 +251,138 @@ def neutron(api, ids):
         elif sub['dns_nameservers'] != [dhcp_ip]:
             api.put('%s/subnets/%s' % (NET, sub['id']),
                     {'subnet': {'dns_nameservers': [dhcp_ip]}})
-        dp = port(api, pid, n['id'], sub['id'], dhcp_ip, '', dhcp_device_id(n['id']),
-                  'network:dhcp')
+        # the DHCP agent adopts a port with its device_id (or makes its own)
+        dps = api.get(NET + '/ports', network_id=n['id'],
+                      device_id=dhcp_device_id(n['id']))['ports']
+        # one DHCP port per network and agent: keep the one on .2 (or the first)
+        dps.sort(key=lambda p: not any(ip['ip_address'] == dhcp_ip for ip in p['fixed_ips']))
+        for extra in dps[1:]:
+            api.delete('%s/ports/%s' % (NET, extra['id']))
+        dp = dps[0] if dps else None
+        if not dp:
+            dp = port(api, pid, n['id'], sub['id'], dhcp_ip, '', dhcp_device_id(n['id']),
+                      'network:dhcp', bind=True)
+        elif dp.get('binding:host_id') != HOST:
+            # the agent binds a port it makes itself, not one it adopts
+            dp = api.put('%s/ports/%s' % (NET, dp['id']),
+                         {'port': {'binding:host_id': HOST}})['port']
+        dhcp_ip = [ip['ip_address'] for ip in dp['fixed_ips']
+                   if ip['subnet_id'] == sub['id']][0]
         nets[key] = {'id': n['id'], 'name': spec['name'], 'subnet_id': sub['id'],
                      'project': spec['project'], 'project_id': pid,
                      'cidr': spec['cidr'], 'dhcp_ip': dhcp_ip,
-                     'dhcp_port_id': dp['id'], 'dhcp_mac': dp['mac_address']}
+                     'gateway_ip': sub['gateway_ip'],
+                     'dhcp_port_id': dp['id'], 'dhcp_mac': dp['mac_address'],
+                     'metadata_netns': 'qdhcp-' + n['id']}
+        if spec.get('router'):
+            r, qr = router(api, pid, spec['router'], sub['id'])
+            nets[key].update({'router_id': r['id'], 'router_name': spec['router'],
+                              'router_port_id': qr['id'],
+                              'metadata_netns': 'qrouter-' + r['id']})
+            ids['router'] = {'id': r['id'], 'name': spec['router'], 'network': key,
+                             'subnet_id': sub['id'], 'port_id': qr['id'],
+                             'netns': 'qrouter-' + r['id']}
     vms = ids.setdefault('vms', {})
     for key, spec in VMS.items():
         vm = vms.setdefault(key, {})
         vm.setdefault('id', str(uuid.uuid4()))
         net = nets[spec['network']]
         p = port(api, projects[spec['port_project']], net['id'], net['subnet_id'],
-                 spec['ip'], spec['name'] + '-port', vm['id'], 'compute:nova')
+                 spec['ip'], spec['name'] + '-port', vm['id'], 'compute:nova', bind=True)
         vm.update({'name': spec['name'], 'netns': spec['name'], 'ip': spec['ip'],
                    'mac': p['mac_address'], 'port_id': p['id'],
+                   'metadata_netns': net['metadata_netns'],
                    'network': spec['network'], 'network_id': net['id'],
                    'project': spec['project'], 'project_id': projects[spec['project']],
                    'port_project': spec['port_project'],
                    'port_project_id': projects[spec['port_project']]})
-    ids['stray'] = dict(STRAY, network_id=nets[STRAY['network']]['id'])
+    net = nets[STRAY['network']]
+    sp = stray_port(api, net['project_id'], net['id'])
+    ids['stray'] = dict(STRAY, network_id=net['id'], port_id=sp['id'], mac=sp['mac_address'],
+                        project_id=net['project_id'], metadata_netns=net['metadata_netns'])
+    ids['host'] = HOST
     save_ids(ids)
+
+
+def remove_router_interface(api, ids):
+    """lab/break router-interface: the router leaves the routed network."""
+    r = ids['router']
+    api.put('%s/routers/%s/remove_router_interface' % (NET, r['id']),
+            {'subnet_id': r['subnet_id']})
+
+
+def probe(api, ids, action):
+    """lab/break ovs-agent: a new guest port on lab-net, bound to this host."""
+    net = ids['networks']['demo']
+    p = api.one(NET + '/ports', 'ports', network_id=net['id'], name='lab-probe-port')
+    if action == 'del':
+        if p:
+            api.delete('%s/ports/%s' % (NET, p['id']))
+        return
+    if action == 'show':
+        print(json.dumps({k: p.get(k) for k in ('id', 'status', 'binding:vif_type')} if p else {}))
+        return
+    if not p:
+        p = api.post(NET + '/ports', {'port': {
+            'name': 'lab-probe-port', 'network_id': net['id'], 'tenant_id': net['project_id'],
+            'device_id': 'lab-probe', 'device_owner': 'compute:nova',
+            'binding:host_id': HOST}})['port']
+    print('%s %s' % (p['id'], p['mac_address']))
+
+
+def schedule(api, ids):
+    """The lab's networks on this host's DHCP agent, the router on its L3 agent.
+
+    Networks made before a DHCP agent first reported are scheduled to none (the
+    agent's first sync can come before its registration); an operator's
+    `openstack network agent add network` does what this does.
+    """
+    import time
+    want = {'DHCP agent': None, 'L3 agent': None}
+    deadline = time.time() + 120
+    while True:
+        for a in api.get(NET + '/agents', host=HOST)['agents']:
+            if a['agent_type'] in want and a['alive']:
+                want[a['agent_type']] = a['id']
+        if all(want.values()):
+            break
+        if time.time() > deadline:
+            sys.exit('error: no live %s on %s in Neutron after 120 s' % (
+                ' and '.join(k for k, v in want.items() if not v), HOST))
+        time.sleep(2)
+    for key, net in sorted(ids['networks'].items()):
+        hosted = [a['id'] for a in api.get('%s/networks/%s/dhcp-agents' % (NET, net['id']))['agents']]
+        if want['DHCP agent'] not in hosted:
+            api.s.post('%s/agents/%s/dhcp-networks' % (NET, want['DHCP agent']),
+                       json={'network_id': net['id']}, raise_exc=True)
+            print('network %s scheduled to the DHCP agent' % net['name'])
+    r = ids['router']
+    hosted = [a['id'] for a in api.get('%s/routers/%s/l3-agents' % (NET, r['id']))['agents']]
+    if want['L3 agent'] not in hosted:
+        api.s.post('%s/agents/%s/l3-routers' % (NET, want['L3 agent']),
+                   json={'router_id': r['id']}, raise_exc=True)
+        print('router %s scheduled to the L3 agent' % r['name'])
+
+
+def state(api, ids):
+    """lab/status, lab/check: Neutron's view of the agents and the guests' ports."""
+    agents = [{k: a[k] for k in ('binary', 'host', 'alive', 'admin_state_up', 'agent_type', 'id')}
+              for a in api.get(NET + '/agents')['agents']]
+    ports = {}
+    for key, vm in sorted(ids.get('vms', {}).items()) + [('stray', ids.get('stray', {}))]:
+        if not vm.get('port_id'):
+            continue
+        p = api.get('%s/ports/%s' % (NET, vm['port_id']))['port']
+        ports[key] = {k: p.get(k) for k in ('status', 'binding:host_id', 'binding:vif_type')}
+    print(json.dumps({'agents': agents, 'ports': ports}))
 
 
 def main():
     what = sys.argv[1:]
     api = Api(admin_session())
     ids = load_ids()
+    if what[:1] == ['probe'] and len(what) == 2:
+        return probe(api, ids, what[1])
     for step in what:
         if step == 'keystone':
             keystone(api, ids)
@@ -242,6 +390,12 @@ def main():
             image(api, ids)
         elif step == 'neutron':
             neutron(api, ids)
+        elif step == 'schedule':
+            schedule(api, ids)
+        elif step == 'state':
+            state(api, ids)
+        elif step == 'remove-router-interface':
+            remove_router_interface(api, ids)
         else:
             sys.exit('error: unknown step %s' % step)
 

@@ -3,31 +3,44 @@
 # The lab's long-running services: how each starts, how to tell it is healthy.
 # Needs common.sh.
 
-# In start order. haproxy instances are handled by netns.sh.
-SERVICES=(rsyslog mariadb epmd rabbitmq keystone glance nova-api nova-metadata neutron-server neutron-metadata-agent)
+# In start order. The haproxy and dnsmasq instances are the agents' (their
+# ProcessMonitor starts and respawns them); netns.sh finds them by pid file.
+SERVICES=(rsyslog mariadb epmd rabbitmq ovsdb-server ovs-vswitchd keystone glance nova-api
+  nova-metadata neutron-server neutron-metadata-agent neutron-openvswitch-agent
+  neutron-dhcp-agent neutron-l3-agent)
+# the agents that report to neutron-server (GET /v2.0/agents), by binary name
+AGENTS=(neutron-openvswitch-agent neutron-dhcp-agent neutron-l3-agent neutron-metadata-agent)
 
 declare -A SVC_USER=(
   [rsyslog]=root [mariadb]=mysql [epmd]=rabbitmq [rabbitmq]=rabbitmq [keystone]=keystone
   [glance]=glance [nova-api]=nova [nova-metadata]=nova [neutron-server]=neutron
-  [neutron-metadata-agent]=neutron
+  [neutron-metadata-agent]=neutron [ovsdb-server]=root [ovs-vswitchd]=root
+  [neutron-openvswitch-agent]=neutron [neutron-dhcp-agent]=neutron [neutron-l3-agent]=neutron
 )
 # what the process of each pid file must show before the lab trusts (or signals) it
 declare -A SVC_TOKEN=(
   [rsyslog]=rsyslogd [mariadb]=mariadbd [epmd]=epmd [rabbitmq]=rabbitmq-server
   [keystone]=keystone-uwsgi.ini [glance]=glance-api [nova-api]=nova-api-uwsgi.ini
   [nova-metadata]=nova-metadata-uwsgi.ini [neutron-server]=neutron-server
-  [neutron-metadata-agent]=neutron-metadata-agent
+  [neutron-metadata-agent]=neutron-metadata-agent [ovsdb-server]=ovsdb-server
+  [ovs-vswitchd]=ovs-vswitchd [neutron-openvswitch-agent]=neutron-openvswitch-agent
+  [neutron-dhcp-agent]=neutron-dhcp-agent [neutron-l3-agent]=neutron-l3-agent
 )
 declare -A SVC_LISTEN=(
   [rsyslog]=/dev/log [mariadb]=127.0.0.1:3306 [epmd]=127.0.0.1:4369 [rabbitmq]=127.0.0.1:5672
   [keystone]=127.0.0.1:5000 [glance]=127.0.0.1:9292 [nova-api]=127.0.0.1:8774
   [nova-metadata]=127.0.0.1:8775 [neutron-server]=127.0.0.1:9696
   [neutron-metadata-agent]="$NSTATE/metadata_proxy"
+  [ovsdb-server]="$OVS_DB_SOCK, 127.0.0.1:6640" [ovs-vswitchd]="$OVS_RUN/ovs-vswitchd.ctl"
+  [neutron-openvswitch-agent]="127.0.0.1:6633 (OpenFlow)" [neutron-dhcp-agent]="RPC"
+  [neutron-l3-agent]="RPC"
 )
 # generous bounds for a cold start on 2 cores
 declare -A SVC_WAIT=(
   [rsyslog]=10 [mariadb]=60 [epmd]=10 [rabbitmq]=90 [keystone]=60 [glance]=60
   [nova-api]=90 [nova-metadata]=90 [neutron-server]=120 [neutron-metadata-agent]=60
+  [ovsdb-server]=20 [ovs-vswitchd]=30 [neutron-openvswitch-agent]=90 [neutron-dhcp-agent]=60
+  [neutron-l3-agent]=60
 )
 
 # svc_pid NAME: the pid of NAME if the process in its pid file is still the one
@@ -75,6 +88,12 @@ svc_healthy() {
     nova-metadata) http_ok http://127.0.0.1:8775/ ;;
     neutron-server) http_ok http://127.0.0.1:9696/ ;;
     neutron-metadata-agent) unix_listening "$NSTATE/metadata_proxy" ;;
+    ovsdb-server) ovs_vsctl show && tcp_listening 6640 ;;
+    ovs-vswitchd) ovs_appctl -t "$OVS_RUN/ovs-vswitchd.ctl" version ;;
+    # the OVS agent made br-int and is its OpenFlow controller
+    neutron-openvswitch-agent) ovs_vsctl br-exists br-int && tcp_listening 6633 ;;
+    # the agents' own health is what neutron-server says (lab/status); here: they run
+    neutron-dhcp-agent|neutron-l3-agent) svc_running "$1" ;;
     *) return 1 ;;
   esac
 }
@@ -111,6 +130,30 @@ svc_start_raw() {
     neutron-metadata-agent)
       start_svc neutron-metadata-agent neutron "$LOG/neutron/neutron-metadata-agent.out" -- \
         neutron-metadata-agent --config-file "$ETC/neutron/neutron.conf" --config-file "$ETC/neutron/metadata_agent.ini" ;;
+    ovsdb-server)
+      [ -s "$OVS_DB_DIR/conf.db" ] \
+        || ovsdb-tool create "$OVS_DB_DIR/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+      start_svc ovsdb-server root "$LOG/openvswitch/ovsdb-server.out" "OVS_RUNDIR=$OVS_RUN" \
+        "OVS_DBDIR=$OVS_DB_DIR" "OVS_LOGDIR=$LOG/openvswitch" -- \
+        ovsdb-server "$OVS_DB_DIR/conf.db" --remote="punix:$OVS_DB_SOCK" \
+          --remote=ptcp:6640:127.0.0.1 \
+          --unixctl="$OVS_RUN/ovsdb-server.ctl" --pidfile="$OVS_RUN/ovsdb-server.pid" \
+          --log-file="$LOG/openvswitch/ovsdb-server.log" ;;
+    ovs-vswitchd)
+      start_svc ovs-vswitchd root "$LOG/openvswitch/ovs-vswitchd.out" "OVS_RUNDIR=$OVS_RUN" \
+        "OVS_DBDIR=$OVS_DB_DIR" "OVS_LOGDIR=$LOG/openvswitch" -- \
+        ovs-vswitchd "unix:$OVS_DB_SOCK" --unixctl="$OVS_RUN/ovs-vswitchd.ctl" \
+          --pidfile="$OVS_RUN/ovs-vswitchd.pid" --log-file="$LOG/openvswitch/ovs-vswitchd.log" ;;
+    neutron-openvswitch-agent)
+      start_svc "$name" neutron "$LOG/neutron/$name.out" -- \
+        neutron-openvswitch-agent --config-file "$ETC/neutron/neutron.conf" \
+          --config-file "$ETC/neutron/plugins/ml2/openvswitch_agent.ini" ;;
+    neutron-dhcp-agent)
+      start_svc "$name" neutron "$LOG/neutron/$name.out" -- \
+        neutron-dhcp-agent --config-file "$ETC/neutron/neutron.conf" --config-file "$ETC/neutron/dhcp_agent.ini" ;;
+    neutron-l3-agent)
+      start_svc "$name" neutron "$LOG/neutron/$name.out" -- \
+        neutron-l3-agent --config-file "$ETC/neutron/neutron.conf" --config-file "$ETC/neutron/l3_agent.ini" ;;
     *) die "unknown service $name" ;;
   esac
 }

@@ -5,7 +5,9 @@
 PACKAGES=(mariadb-server rabbitmq-server keystone python3-keystone uwsgi uwsgi-plugin-python3
   nova-api python3-nova glance-api neutron-server neutron-metadata-agent python3-neutron
   haproxy python3-openstackclient python3-novaclient python3-neutronclient python3-pymysql
-  rsyslog iproute2 curl jq procps)
+  rsyslog iproute2 curl jq procps
+  openvswitch-switch neutron-openvswitch-agent neutron-dhcp-agent neutron-l3-agent
+  sudo iptables ethtool busybox)
 
 install_packages() {
   local p missing=()
@@ -49,10 +51,14 @@ prepare_state() {
   install -d -m 0750 -o glance -g glance "$S/glance" "$S/glance/images" "$S/glance/staging" \
     "$S/glance/tasks" "$S/glance/lock" "$LOG/glance"
   install -d -m 0750 -o nova -g nova "$S/nova" "$S/nova/lock" "$LOG/nova"
-  install -d -m 0755 -o neutron -g neutron "$NSTATE" "$LOG/neutron"
-  install -d -m 0755 "$NSTATE/external" "$NSTATE/external/pids" "$NSTATE/ns-metadata-proxy" \
-    "$LOG/haproxy" "$LOG/rsyslog" "$S/rsyslog"
+  # the agents (user neutron) write their haproxy configs, pid directories and
+  # dnsmasq files under the shared state_path, as under /var/lib/neutron
+  install -d -m 0755 -o neutron -g neutron "$NSTATE" "$LOG/neutron" "$NSTATE/external" \
+    "$NSTATE/external/pids" "$NSTATE/ns-metadata-proxy"
+  install -d -m 0755 "$LOG/haproxy" "$LOG/rsyslog" "$S/rsyslog"
   install -d -m 0750 -o neutron -g neutron "$NSTATE/lock"
+  install -d -m 0750 "$OVS_DB_DIR" "$LOG/openvswitch"
+  install -d -m 0755 "$OVS_RUN"
   touch "$SECRETS"; chmod 0600 "$SECRETS"
   local n
   for n in "${SECRET_NAMES[@]}"; do
@@ -90,9 +96,13 @@ restart_changed() {
       nova/nova.conf) todo[nova-api]=1; todo[nova-metadata]=1 ;;
       nova/nova-api*) todo[nova-api]=1 ;;
       nova/nova-metadata*) todo[nova-metadata]=1 ;;
-      neutron/neutron.conf) todo[neutron-server]=1; todo[neutron-metadata-agent]=1 ;;
+      neutron/neutron.conf) todo[neutron-server]=1; todo[neutron-metadata-agent]=1
+        todo[neutron-openvswitch-agent]=1; todo[neutron-dhcp-agent]=1; todo[neutron-l3-agent]=1 ;;
       neutron/ml2_conf.ini) todo[neutron-server]=1 ;;
       neutron/metadata_agent.ini) todo[neutron-metadata-agent]=1 ;;
+      neutron/plugins/ml2/openvswitch_agent.ini) todo[neutron-openvswitch-agent]=1 ;;
+      neutron/dhcp_agent.ini) todo[neutron-dhcp-agent]=1 ;;
+      neutron/l3_agent.ini) todo[neutron-l3-agent]=1 ;;
       rsyslog.conf) todo[rsyslog]=1 ;;
     esac
   done
@@ -190,32 +200,59 @@ start_bg_svcs() {  # start without waiting; wait_svcs waits
 }
 wait_svcs() { local s; for s in "$@"; do ensure_svc "$s"; done; }
 
-# haproxy configs are re-rendered from neutron's template; a changed one means a restart
-start_rendered_proxies() {
-  local key uuid
-  declare -A old=()
-  for key in demo alt; do
-    uuid=$(net_field "$key" id)
-    old[$key]=$(cat "$(haproxy_conf_of "$uuid")" 2>/dev/null || true)
-  done
-  render_haproxy "$(net_field demo id):$(tap_of demo)" "$(net_field alt id):$(tap_of alt)"
-  for key in demo alt; do
-    uuid=$(net_field "$key" id)
-    if [ "${old[$key]}" != "$(cat "$(haproxy_conf_of "$uuid")")" ] && haproxy_pid "$uuid" >/dev/null; then
-      say "haproxy config of $(net_field "$key" name) changed: restarting it"
-      stop_haproxy "$uuid"
-    fi
-  done
+# the physical bridge of physnet1 (VLAN tenant networks): userspace, no uplink.
+# br-int is the OVS agent's to create (datapath_type from its config).
+ensure_bridges() {
+  ovs_vsctl --no-wait init
+  ovs_vsctl --may-exist add-br br-phys -- set Bridge br-phys datapath_type=netdev
+}
+
+# lab/break haproxy-respawn: how long the guest had no proxy (the new haproxy's
+# start time minus the kill), kept in log/neutron/haproxy-respawn.log
+report_respawn() {
+  local f=$S/haproxy-respawn.killed old killed uuid pid start gap
+  [ -s "$f" ] || return 0
+  read -r old killed <"$f"
+  uuid=$(net_field demo id)
+  wait_for 90 "the DHCP agent's ProcessMonitor to respawn lab-net's haproxy" haproxy_pid "$uuid" \
+    || { rm -f "$f"; return 0; }
+  pid=$(haproxy_pid "$uuid")
+  start=$(awk -v tck="$(getconf CLK_TCK)" -v bt="$(awk '/^btime/ {print $2}' /proc/stat)" \
+    '{ printf "%.2f", bt + $22 / tck }' "/proc/$pid/stat")
+  gap=$(awk -v a="$start" -v b="$killed" 'BEGIN { printf "%.1f", a - b }')
+  say "lab-net's haproxy (killed: pid $old) respawned by the DHCP agent's ProcessMonitor as pid $pid, ${gap} s later"
+  printf '%s killed pid %s, respawned as pid %s after %s s (check_child_processes_interval = %s)\n' \
+    "$(date -u +%FT%TZ)" "$old" "$pid" "$gap" "$CHILD_CHECK_INTERVAL" >>"$LOG/neutron/haproxy-respawn.log"
+  rm -f "$f"
+}
+
+# lab/break ovs-agent's probe guest: its port, OVS port and namespace go
+remove_probe() {
+  local port
+  [ -s "$S/probe-port" ] || return 0
+  port=$(cat "$S/probe-port")
+  "$PY" "$LAB_LIB/resources.py" probe del >>"$LOG/setup/probe.log" 2>&1 || true
+  ovs_vsctl --if-exists del-port br-int "tap${port:0:11}" || true
+  if netns_exists lab-probe; then ip netns del lab-probe; fi
+  rm -f "$S/probe-port"
+}
+
+# a state directory made by another flavour of the lab (or by none recorded: the
+# agentless lab before) cannot be carried over: its networks are of another type
+flavour_mismatch() {
+  [ -s "$IDS" ] || [ -d "$S/mysql/mysql" ] || return 1
+  [ "$(cat "$S/flavour" 2>/dev/null)" != "$LAB_FLAVOUR" ]
 }
 
 guest_probe() {  # guest_probe vm1: the guest reads its own meta_data.json
   local key=$1 want ns body
+  [ -n "$(jq -r ".vms.$key.id // empty" "$IDS" 2>/dev/null)" ] || return 1
   want=$(ids_get ".vms.$key.id"); ns=$(ids_get ".vms.$key.netns")
   body=$(ip netns exec "$ns" curl -s -m 10 http://169.254.169.254/openstack/latest/meta_data.json) || return 1
   [ "$(printf '%s' "$body" | jq -r .uuid 2>/dev/null)" = "$want" ]
 }
 
-guest_probes() { guest_probe vm1 && guest_probe vm2; }
+guest_probes() { local g; for g in "${PROBED[@]}"; do guest_probe "$g" || return 1; done; }
 
 # steps whose results live in the databases: done once, redone only after a purge
 step_done() { [ -f "$S/.done-$1" ] && [ -s "$IDS" ]; }
@@ -225,22 +262,28 @@ lab_healthy() {
   local s ns
   [ -r "$IDS" ] && [ -r "$S/env" ] || return 1
   for s in "${SERVICES[@]}"; do svc_running "$s" && svc_healthy "$s" >/dev/null 2>&1 || return 1; done
-  haproxy_pid "$(net_field demo id)" >/dev/null && haproxy_pid "$(net_field alt id)" >/dev/null || return 1
-  for ns in lab-vm1 lab-vm2 lab-vm3 lab-stray; do netns_exists "$ns" || return 1; done
-  guest_probe vm1 && guest_probe vm2
+  haproxy_pid "$(net_field demo id)" >/dev/null && haproxy_pid "$(net_field alt id)" >/dev/null \
+    && haproxy_pid "$(ids_get .router.id)" >/dev/null || return 1
+  for ns in lab-vm1 lab-vm2 lab-vm3 lab-vm4 lab-stray; do netns_exists "$ns" || return 1; done
+  guest_probes
 }
 
 write_env() {
   local tmp=$S/env.tmp
-  jq -r --arg S "$S" --arg ETC "$ETC" --arg N "$NSTATE" --arg secret "$METADATA_SECRET" '
+  jq -r --arg S "$S" --arg ETC "$ETC" --arg N "$NSTATE" --arg secret "$METADATA_SECRET" \
+    --arg flavour "$LAB_FLAVOUR" --arg ovsrun "$OVS_RUN" --arg interval "$CHILD_CHECK_INTERVAL" '
     def q: @sh;
     def vm($k; $p):
       .vms[$k] as $v |
       [ "LAB_\($p)_ID=\($v.id|q)", "LAB_\($p)_NAME=\($v.name|q)", "LAB_\($p)_IP=\($v.ip|q)",
         "LAB_\($p)_MAC=\($v.mac|q)", "LAB_\($p)_PORT_ID=\($v.port_id|q)",
         "LAB_\($p)_NETNS=\($v.netns|q)", "LAB_\($p)_PROJECT_ID=\($v.project_id|q)",
-        "LAB_\($p)_NETWORK_ID=\($v.network_id|q)" ];
-    [ "OS_CLIENT_CONFIG_FILE=\("\($ETC)/clouds.yaml"|q)",
+        "LAB_\($p)_PROJECT=\($v.project|q)",
+        "LAB_\($p)_NETWORK_ID=\($v.network_id|q)",
+        "LAB_\($p)_METADATA_NETNS=\($v.metadata_netns|q)",
+        "LAB_\($p)_METADATA_KIND=\($v.metadata_netns|split("-")[0]|q)" ];
+    [ "LAB_FLAVOUR=\($flavour|q)",
+      "OS_CLIENT_CONFIG_FILE=\("\($ETC)/clouds.yaml"|q)",
       "OS_CLOUD=osmeta-lab",
       "LAB_STATE_DIR=\($S|q)",
       "LAB_SECRET=\($secret|q)",
@@ -260,10 +303,30 @@ write_env() {
       "LAB_HAPROXY_CONF=\("\($N)/ns-metadata-proxy/\(.networks.demo.id).conf"|q)",
       "LAB_HAPROXY_PIDFILE=\("\($N)/external/pids/\(.networks.demo.id).pid.haproxy"|q)",
       "LAB_ALT_HAPROXY_CONF=\("\($N)/ns-metadata-proxy/\(.networks.alt.id).conf"|q)",
-      "LAB_ALT_HAPROXY_PIDFILE=\("\($N)/external/pids/\(.networks.alt.id).pid.haproxy"|q)" ]
-    + vm("vm1"; "VM1") + vm("vm2"; "VM2") + vm("vm3"; "VM3")
+      "LAB_ALT_HAPROXY_PIDFILE=\("\($N)/external/pids/\(.networks.alt.id).pid.haproxy"|q)",
+      "LAB_ROUTED_NETWORK_ID=\(.networks.routed.id|q)",
+      "LAB_ROUTED_QDHCP_NETNS=\("qdhcp-\(.networks.routed.id)"|q)",
+      "LAB_ROUTER_ID=\(.router.id|q)",
+      "LAB_ROUTER_PORT_ID=\(.router.port_id|q)",
+      "LAB_QROUTER_NETNS=\(.router.netns|q)",
+      "LAB_ROUTER_HAPROXY_CONF=\("\($N)/ns-metadata-proxy/\(.router.id).conf"|q)",
+      "LAB_ROUTER_HAPROXY_PIDFILE=\("\($N)/external/pids/\(.router.id).pid.haproxy"|q)",
+      "LAB_DHCP_AGENT_CONFIG=\("\($ETC)/neutron/dhcp_agent.ini"|q)",
+      "LAB_L3_AGENT_CONFIG=\("\($ETC)/neutron/l3_agent.ini"|q)",
+      "LAB_OVS_AGENT_CONFIG=\("\($ETC)/neutron/plugins/ml2/openvswitch_agent.ini"|q)",
+      "LAB_ML2_CONF=\("\($ETC)/neutron/ml2_conf.ini"|q)",
+      "LAB_AGENT_HOST=\(.host|q)",
+      "LAB_CHILD_CHECK_INTERVAL=\($interval|q)",
+      "LAB_OVS_RUNDIR=\($ovsrun|q)",
+      "LAB_OVSDB=\("unix:\($ovsrun)/db.sock"|q)",
+      "LAB_GUESTS=\("vm1 vm2 vm3 vm4 stray"|q)" ]
+    + vm("vm1"; "VM1") + vm("vm2"; "VM2") + vm("vm3"; "VM3") + vm("vm4"; "VM4")
     + [ "LAB_VM3_PORT_PROJECT_ID=\(.vms.vm3.port_project_id|q)",
         "LAB_STRAY_IP=\(.stray.ip|q)", "LAB_STRAY_NETNS=\(.stray.netns|q)",
+        "LAB_STRAY_MAC=\(.stray.mac|q)", "LAB_STRAY_PORT_ID=\(.stray.port_id|q)",
+        "LAB_STRAY_PROJECT_ID=\(.stray.project_id|q)",
+        "LAB_STRAY_NETWORK_ID=\(.stray.network_id|q)",
+        "LAB_STRAY_METADATA_NETNS=\(.stray.metadata_netns|q)",
         "LAB_INSTANCE_ID=\(.vms.vm1.id|q)",
         "LAB_TENANT_ID=\(.projects.demo|q)",
         "LAB_ALT_TENANT_ID=\(.projects.alt_demo|q)" ]
