@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { addOptions, type CommandSpec, type Invocation, wire } from './commands/definition.js';
 import { type GetInvocation, getAction } from './commands/get/action.js';
 import { GET } from './commands/get/definition.js';
+import { type GuestInvocation, guestAction } from './commands/guest/action.js';
+import { GUEST } from './commands/guest/definition.js';
 import { type SecretInvocation, secretAction } from './commands/secret/action.js';
 import { SECRET } from './commands/secret/definition.js';
 import {
@@ -35,6 +37,7 @@ export interface Actions {
   secretDelete: Action<SecretInvocation>;
   secretStatus: Action<SecretInvocation>;
   probeHttp: Action<Invocation<typeof PROBE_HTTP, GlobalFlags>>;
+  guest: Action<GuestInvocation>;
 }
 
 export const ACTIONS: Actions = {
@@ -46,6 +49,7 @@ export const ACTIONS: Actions = {
   secretDelete: secretAction('delete'),
   secretStatus: secretAction('status'),
   probeHttp: probeHttpAction,
+  guest: (inv, ctx) => guestAction(inv, ctx),
 };
 
 const EXAMPLES = `
@@ -55,6 +59,7 @@ Examples:
   osmeta get web-1 meta_data.json --json
   sudo osmeta trace --netns qdhcp-<network-id>
   osmeta smoke --all-projects --junit smoke.xml
+  osmeta guest                             # inside a guest: its half of the path
 
 Exit codes: 0 ok, 1 operational failure, 2 usage, 3 diagnosis found failures,
 4 credentials or signature rejected, 130 interrupted.`;
@@ -102,6 +107,7 @@ export async function buildProgram(
   add(program, SMOKE, actions.smoke);
   add(program, TRACE, actions.trace);
   add(program, PROBE_HTTP, actions.probeHttp);
+  add(program, GUEST, actions.guest);
   return program;
 }
 

@@ -1,0 +1,113 @@
+import type { Context } from '../../context.js';
+import type { HttpProbeResult } from '../../host/http-probe.js';
+import { METADATA_HOST } from '../../metadata/protocol.js';
+import { hasIpv6, tcp6Step, tcpStep } from './connect.js';
+import { HTTP_STEPS, httpStep, NETWORK_DATA, PATHS } from './http.js';
+import { identityStep, readSelf } from './identity.js';
+import { neighbourStep } from './neighbour.js';
+import { routeStep } from './route.js';
+import type { GuestTransport } from './transport.js';
+import { diagnose, type GuestResult, STEP_NAMES, type Step, type StepName, skipped } from './types.js';
+
+// The guest's half of the metadata path, walked from inside the guest: route → neighbour → tcp
+// (and tcp6) → the HTTP answers → identity. Each step is bounded by timeoutMs; the first failed
+// step is the diagnosis.
+
+export interface GuestOptions {
+  /** ms, per step */
+  timeoutMs: number;
+}
+
+/** how long a healthy run waits for the optional IPv6 connect after the rest is done */
+export const TCP6_GRACE_MS = 150;
+
+const MAX_BODY = { document: 512 * 1024, small: 16 * 1024 };
+
+export async function runGuest(
+  ctx: Context,
+  transport: GuestTransport,
+  o: GuestOptions,
+): Promise<GuestResult> {
+  const t = o.timeoutMs;
+  const steps = new Map<StepName, Step>();
+  const finish = (): GuestResult => {
+    const list = STEP_NAMES.map((n) => steps.get(n) ?? skipped(n, '', 'not reached'));
+    const diagnosis = diagnose(list);
+    return { ok: diagnosis === null, target: METADATA_HOST, steps: list, diagnosis };
+  };
+  const skipAfter = (from: StepName, why: string) => {
+    for (const n of STEP_NAMES.slice(STEP_NAMES.indexOf(from))) {
+      if (!steps.has(n)) steps.set(n, skipped(n, targetOf(n), why));
+    }
+  };
+
+  const route = await routeStep(ctx, t);
+  steps.set('route', route.step);
+  if (!route.facts) {
+    skipAfter('neighbour', 'no route');
+    return finish();
+  }
+  const facts = route.facts;
+
+  // the optional IPv6 connect runs alongside; it never holds a healthy run up for long
+  const v6abort = new AbortController();
+  const v6 = hasIpv6(ctx, facts.dev).then((yes) =>
+    yes
+      ? tcp6Step(transport, facts.dev, t, v6abort.signal)
+      : skipped('tcp6', `[fe80::a9fe:a9fe]:80`, `no IPv6 link-local address on ${facts.dev}`),
+  );
+  const self = readSelf(ctx);
+
+  const tcp = await transport.connect(4, { timeoutMs: t });
+  const [neighbour] = await Promise.all([neighbourStep(ctx, facts, tcp, t)]);
+  steps.set('neighbour', neighbour);
+  steps.set('tcp', tcpStep(tcp, facts, t));
+
+  if (tcp.outcome === 'connected') {
+    const started = ctx.clock();
+    const get = (path: string, big = false) =>
+      transport.get(path, { timeoutMs: t, maxBody: big ? MAX_BODY.document : MAX_BODY.small });
+    const [versions, openstack, metaData, ec2, networkData] = await Promise.all([
+      get(PATHS.versions),
+      get(PATHS.openstack),
+      get(PATHS['meta-data'], true),
+      get(PATHS.ec2),
+      get(NETWORK_DATA, true),
+    ]);
+    const answers: Record<(typeof HTTP_STEPS)[number], HttpProbeResult> = {
+      versions,
+      openstack,
+      'meta-data': metaData,
+      ec2,
+    };
+    const versionsStatus = versions.outcome === 'response' ? versions.status : undefined;
+    for (const n of HTTP_STEPS) steps.set(n, httpStep(n, answers[n], t, versionsStatus));
+    if (steps.get('meta-data')?.status === 'ok') {
+      const nd =
+        networkData.outcome === 'response' && networkData.status === 200 ? networkData.body : undefined;
+      steps.set('identity', identityStep(metaData.body ?? '', nd, await self, ctx.clock() - started));
+    } else {
+      steps.set('identity', skipped('identity', targetOf('identity'), 'no meta_data.json'));
+    }
+  } else {
+    skipAfter('versions', 'no connection');
+  }
+
+  const grace = new AbortController();
+  const late = ctx.sleep(TCP6_GRACE_MS, grace.signal).then(
+    () => v6abort.abort(),
+    () => {},
+  );
+  steps.set('tcp6', await v6);
+  grace.abort();
+  await late;
+  return finish();
+}
+
+function targetOf(n: StepName): string {
+  if (n === 'identity') return 'meta_data.json vs this guest';
+  if (n === 'tcp6') return '[fe80::a9fe:a9fe]:80';
+  if (n === 'tcp') return `${METADATA_HOST}:80`;
+  if (n in PATHS) return `GET ${PATHS[n as keyof typeof PATHS]}`;
+  return METADATA_HOST;
+}
