@@ -44,16 +44,17 @@ export function neighbourFromProcArp(text: string, ip: string, dev: string): Nei
   return undefined;
 }
 
+/** The ARP entry of ip on dev: /proc/net/arp (no fork), `ip -j neigh` where /proc is not mounted. */
 export async function readNeighbour(
   ctx: Context,
   ip: string,
   dev: string,
   timeoutMs: number,
 ): Promise<Neighbour | undefined> {
-  const r = await ctx.exec('ip', ['-j', 'neigh', 'show', 'dev', dev], { timeoutMs }).catch(() => undefined);
-  if (r?.code === 0 && r.stdout.trim().startsWith('[')) return neighbourFromIp(r.stdout, ip, dev);
   const text = await ctx.fs.readFile('/proc/net/arp', 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : neighbourFromProcArp(text, ip, dev);
+  if (text !== undefined) return neighbourFromProcArp(text, ip, dev);
+  const r = await ctx.exec('ip', ['-j', 'neigh', 'show', 'dev', dev], { timeoutMs }).catch(() => undefined);
+  return r?.code === 0 ? neighbourFromIp(r.stdout, ip, dev) : undefined;
 }
 
 export async function neighbourStep(

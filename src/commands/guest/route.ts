@@ -32,8 +32,6 @@ interface IpRoute {
   gateway?: string;
   dev?: string;
   prefsrc?: string;
-  protocol?: string;
-  metric?: number;
 }
 
 const parseJsonArray = (s: string): IpRoute[] | undefined => {
@@ -116,43 +114,38 @@ export async function routeStep(
   const started = ctx.clock();
   const target = `${METADATA_HOST} (ip route get)`;
   const elapsed = () => ctx.clock() - started;
-  const [get, all] = await Promise.all([
+  // the kernel's answer for the address, and its table (for the host route and the default) from /proc
+  const [get, procText] = await Promise.all([
     ctx.exec('ip', ['-j', 'route', 'get', METADATA_HOST], { timeoutMs }).catch(() => undefined),
-    ctx.exec('ip', ['-j', '-4', 'route', 'show'], { timeoutMs }).catch(() => undefined),
+    ctx.fs.readFile('/proc/net/route', 'utf8').catch(() => undefined),
   ]);
+  const table = procText === undefined ? [] : parseProcNetRoute(procText);
   let route: (IpRoute & { prefix?: number }) | undefined;
-  let table: IpRoute[] | undefined = all?.code === 0 ? parseJsonArray(all.stdout) : undefined;
   let source: RouteFacts['source'] = 'ip';
-  if (get && get.code === 0 && parseJsonArray(get.stdout)) {
-    route = parseJsonArray(get.stdout)?.[0];
+  const parsed = get?.code === 0 ? parseJsonArray(get.stdout) : undefined;
+  if (parsed) {
+    route = parsed[0];
   } else if (get && get.code !== 0 && /unreachable|no route/i.test(get.stderr)) {
     route = undefined;
-  } else {
-    // no `ip`, or one without -j (busybox): the kernel's table as /proc shows it
+  } else if (procText !== undefined) {
+    // no `ip`, or one without -j (busybox): the longest match in the kernel's table
     source = 'proc';
-    const text = await ctx.fs.readFile('/proc/net/route', 'utf8').catch(() => undefined);
-    if (text === undefined) {
-      return {
-        step: {
-          name: 'route',
-          target,
-          status: 'fail',
-          detail: 'neither `ip -j route get` nor /proc/net/route could be read',
-          durationMs: elapsed(),
-          evidence: { ipError: get?.stderr.trim() ?? 'ip not found' },
-          code: 'ROUTE_UNKNOWN',
-          cause:
-            'the route to 169.254.169.254 could not be read: no `ip` with JSON output and no /proc/net/route',
-          fix: 'run it where /proc is mounted, or install iproute2',
-        },
-      };
-    }
-    route = procRouteGet(text);
-    table = parseProcNetRoute(text).map((r) => ({
-      dst: r.dst === 0 && r.mask === 0 ? 'default' : 'other',
-      dev: r.dev,
-      ...(r.gateway ? { gateway: r.gateway } : {}),
-    }));
+    route = procRouteGet(procText);
+  } else {
+    return {
+      step: {
+        name: 'route',
+        target,
+        status: 'fail',
+        detail: 'neither `ip -j route get` nor /proc/net/route could be read',
+        durationMs: elapsed(),
+        evidence: { ipError: get?.stderr.trim() ?? 'ip not found' },
+        code: 'ROUTE_UNKNOWN',
+        cause:
+          'the route to 169.254.169.254 could not be read: no `ip` with JSON output and no /proc/net/route',
+        fix: 'run it where /proc is mounted, or install iproute2',
+      },
+    };
   }
   if (!route?.dev) {
     return {
@@ -171,15 +164,14 @@ export async function routeStep(
     };
   }
   const dev = route.dev;
-  const defaults = (table ?? []).filter((r) => r.dst === 'default' && (r.dev === undefined || r.dev === dev));
-  const defaultGateway = defaults[0]?.gateway;
-  const hostRoute = (table ?? []).find(
-    (r) => r.dst === `${METADATA_HOST}` || r.dst === `${METADATA_HOST}/32`,
-  );
+  const defaultGateway = table.find((r) => r.dst === 0 && r.mask === 0 && r.dev === dev)?.gateway;
+  const target32 = ipv4ToInt(METADATA_HOST)!;
+  const host = table.find((r) => r.dst === target32 && r.mask === 0xffffffff);
+  const hostRoute = host ? { gateway: host.gateway ?? null, dev: host.dev } : null;
   const viaDefault =
     route.gateway !== undefined &&
     route.gateway === defaultGateway &&
-    hostRoute === undefined &&
+    hostRoute === null &&
     (route.prefix === undefined || route.prefix === 0);
   const lease = await readLease(ctx, dev);
   const kind = gatewayKind(route.gateway, defaultGateway, lease);
@@ -210,9 +202,7 @@ export async function routeStep(
         defaultGateway: defaultGateway ?? null,
         viaDefault,
         gatewayKind: kind,
-        hostRoute: hostRoute
-          ? { gateway: hostRoute.gateway ?? null, protocol: hostRoute.protocol ?? null }
-          : null,
+        hostRoute,
         lease: lease ?? null,
       },
     },

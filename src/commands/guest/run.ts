@@ -2,7 +2,7 @@ import type { Context } from '../../context.js';
 import type { HttpProbeResult } from '../../host/http-probe.js';
 import { METADATA_HOST } from '../../metadata/protocol.js';
 import { hasIpv6, tcp6Step, tcpStep } from './connect.js';
-import { HTTP_STEPS, httpStep, NETWORK_DATA, PATHS } from './http.js';
+import { httpStep, NETWORK_DATA, PATHS } from './http.js';
 import { identityStep, readSelf } from './identity.js';
 import { neighbourStep } from './neighbour.js';
 import { routeStep } from './route.js';
@@ -59,29 +59,34 @@ export async function runGuest(
   const self = readSelf(ctx);
 
   const tcp = await transport.connect(4, { timeoutMs: t });
-  const [neighbour] = await Promise.all([neighbourStep(ctx, facts, tcp, t)]);
-  steps.set('neighbour', neighbour);
   steps.set('tcp', tcpStep(tcp, facts, t));
+  // the neighbour table after the connect attempt, read while the HTTP answers come in
+  const neighbour = neighbourStep(ctx, facts, tcp, t).then((n) => steps.set('neighbour', n));
 
   if (tcp.outcome === 'connected') {
     const started = ctx.clock();
     const get = (path: string, big = false) =>
       transport.get(path, { timeoutMs: t, maxBody: big ? MAX_BODY.document : MAX_BODY.small });
-    const [versions, openstack, metaData, ec2, networkData] = await Promise.all([
-      get(PATHS.versions),
+    const [openstack, metaData, ec2, networkData] = await Promise.all([
       get(PATHS.openstack),
       get(PATHS['meta-data'], true),
       get(PATHS.ec2),
       get(NETWORK_DATA, true),
     ]);
-    const answers: Record<(typeof HTTP_STEPS)[number], HttpProbeResult> = {
-      versions,
-      openstack,
-      'meta-data': metaData,
-      ec2,
-    };
-    const versionsStatus = versions.outcome === 'response' ? versions.status : undefined;
-    for (const n of HTTP_STEPS) steps.set(n, httpStep(n, answers[n], t, versionsStatus));
+    // GET / only when a 404 needs telling apart: the agent's (no port) from nova's (it answered /)
+    const is404 = (r: HttpProbeResult) => r.outcome === 'response' && r.status === 404;
+    const versions = [openstack, metaData, ec2].some(is404) ? await get(PATHS.versions) : undefined;
+    const versionsStatus = versions?.outcome === 'response' ? versions.status : undefined;
+    steps.set(
+      'versions',
+      versions
+        ? httpStep('versions', versions, t, undefined)
+        : skipped('versions', targetOf('versions'), 'not needed: no 404 to tell apart'),
+    );
+    const answers = { openstack, 'meta-data': metaData, ec2 } as const;
+    for (const n of ['openstack', 'meta-data', 'ec2'] as const) {
+      steps.set(n, httpStep(n, answers[n], t, versionsStatus));
+    }
     if (steps.get('meta-data')?.status === 'ok') {
       const nd =
         networkData.outcome === 'response' && networkData.status === 200 ? networkData.body : undefined;
@@ -93,6 +98,7 @@ export async function runGuest(
     skipAfter('versions', 'no connection');
   }
 
+  await neighbour;
   const grace = new AbortController();
   const late = ctx.sleep(TCP6_GRACE_MS, grace.signal).then(
     () => v6abort.abort(),
