@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const only = process.argv.slice(2);
-const all = ['sign', 'standalone', 'get', 'trace', 'smoke'];
+const all = ['sign', 'standalone', 'get', 'trace', 'smoke', 'guest'];
 let failed = 0;
 for (const name of only.length ? only : all) {
   const file = `${here}${name}.mjs`;
