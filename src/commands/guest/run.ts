@@ -1,4 +1,5 @@
 import type { Context } from '../../context.js';
+import { interruptedError, throwIfInterrupted } from '../../errors.js';
 import type { HttpProbeResult } from '../../host/http-probe.js';
 import { METADATA_HOST } from '../../metadata/protocol.js';
 import { hasIpv6, tcp6Step, tcpStep } from './connect.js';
@@ -29,6 +30,28 @@ export async function runGuest(
   o: GuestOptions,
 ): Promise<GuestResult> {
   const t = o.timeoutMs;
+  throwIfInterrupted(ctx.signal);
+  // Ctrl-C ends the run at once (exit 130), whichever step is waiting
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(interruptedError());
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => {});
+  const until = <T>(p: Promise<T>) => Promise.race([p, aborted]);
+  try {
+    return await walk(ctx, transport, t, until);
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function walk(
+  ctx: Context,
+  transport: GuestTransport,
+  t: number,
+  until: <T>(p: Promise<T>) => Promise<T>,
+): Promise<GuestResult> {
   const steps = new Map<StepName, Step>();
   const finish = (): GuestResult => {
     const list = STEP_NAMES.map((n) => steps.get(n) ?? skipped(n, '', 'not reached'));
@@ -41,7 +64,7 @@ export async function runGuest(
     }
   };
 
-  const route = await routeStep(ctx, t);
+  const route = await until(routeStep(ctx, t));
   steps.set('route', route.step);
   if (!route.facts) {
     skipAfter('neighbour', 'no route');
@@ -58,7 +81,7 @@ export async function runGuest(
   );
   const self = readSelf(ctx);
 
-  const tcp = await transport.connect(4, { timeoutMs: t });
+  const tcp = await until(transport.connect(4, { timeoutMs: t }));
   steps.set('tcp', tcpStep(tcp, facts, t));
   // the neighbour table after the connect attempt, read while the HTTP answers come in
   const neighbour = neighbourStep(ctx, facts, tcp, t).then((n) => steps.set('neighbour', n));
@@ -67,15 +90,17 @@ export async function runGuest(
     const started = ctx.clock();
     const get = (path: string, big = false) =>
       transport.get(path, { timeoutMs: t, maxBody: big ? MAX_BODY.document : MAX_BODY.small });
-    const [openstack, metaData, ec2, networkData] = await Promise.all([
-      get(PATHS.openstack),
-      get(PATHS['meta-data'], true),
-      get(PATHS.ec2),
-      get(NETWORK_DATA, true),
-    ]);
+    const [openstack, metaData, ec2, networkData] = await until(
+      Promise.all([
+        get(PATHS.openstack),
+        get(PATHS['meta-data'], true),
+        get(PATHS.ec2),
+        get(NETWORK_DATA, true),
+      ]),
+    );
     // GET / only when a 404 needs telling apart: the agent's (no port) from nova's (it answered /)
     const is404 = (r: HttpProbeResult) => r.outcome === 'response' && r.status === 404;
-    const versions = [openstack, metaData, ec2].some(is404) ? await get(PATHS.versions) : undefined;
+    const versions = [openstack, metaData, ec2].some(is404) ? await until(get(PATHS.versions)) : undefined;
     const versionsStatus = versions?.outcome === 'response' ? versions.status : undefined;
     steps.set(
       'versions',
@@ -104,7 +129,7 @@ export async function runGuest(
     () => v6abort.abort(),
     () => {},
   );
-  steps.set('tcp6', await v6);
+  steps.set('tcp6', await until(v6));
   grace.abort();
   await late;
   return finish();

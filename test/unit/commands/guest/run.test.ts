@@ -209,4 +209,15 @@ describe('runGuest', () => {
     const r = await runGuest(ctx, fakeTransport({ answers }), T);
     expect(r.diagnosis).toMatchObject({ step: 'meta-data', code: 'NOT_JSON' });
   });
+
+  it('an interrupt ends a waiting step at once', async () => {
+    const { ctx } = guest();
+    const ac = new AbortController();
+    ctx.signal = ac.signal;
+    const t = fakeTransport();
+    t.connect = () => new Promise(() => {});
+    const run = runGuest(ctx, t, { timeoutMs: 60_000 });
+    setTimeout(() => ac.abort(), 20);
+    await expect(run).rejects.toMatchObject({ code: 'INTERRUPTED', exitCode: 130 });
+  });
 });
