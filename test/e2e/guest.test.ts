@@ -164,53 +164,61 @@ describe('each lab fault as a guest sees it', () => {
 });
 
 describe("a guest that reads another instance's metadata", () => {
-  // lab-vm1's address answered from a NIC that is not lab-vm1's port: what a guest with an
-  // overlapping address, or behind a stale port, sees. Torn down after (MAC and routes restored).
-  const ns = () => lab('LAB_VM1_NETNS');
-  const ipIn = (...args: string[]) =>
-    spawnSync('ip', ['netns', 'exec', ns(), 'ip', ...args], { encoding: 'utf8' });
-  let saved: { mac: string; routes: string[] } | undefined;
-
+  // lab-stray (its port has no port security) takes lab-vm1's address as well and sends from it:
+  // two machines with one address on one network, as with overlapping IPs or a stale port. The
+  // agent finds lab-vm1's port, so lab-stray is served lab-vm1's metadata. Torn down after.
+  const stray = () => lab('LAB_STRAY_NETNS');
+  const vm1 = () => lab('LAB_VM1_NETNS');
+  const ipIn = (ns: string, ...args: string[]) =>
+    spawnSync('ip', ['netns', 'exec', ns, 'ip', ...args], { encoding: 'utf8' });
+  let added = false;
   const restore = () => {
-    if (!saved) return;
-    ipIn('link', 'set', 'dev', 'eth0', 'address', saved.mac);
-    ipIn('link', 'set', 'dev', 'eth0', 'up');
-    for (const r of saved.routes) ipIn('route', 'replace', ...r.split(' '));
-    ipIn('neigh', 'flush', 'dev', 'eth0');
-    saved = undefined;
+    if (!added) return;
+    ipIn(stray(), 'route', 'replace', '169.254.169.254', 'via', '10.90.0.2', 'dev', 'eth0');
+    ipIn(stray(), 'addr', 'del', `${lab('LAB_VM1_IP')}/32`, 'dev', 'eth0');
+    ipIn(stray(), 'neigh', 'flush', 'dev', 'eth0');
+    // lab-vm1 asks for the DHCP port again: the port's ARP entry for its address is lab-vm1's again
+    ipIn(vm1(), 'neigh', 'flush', 'dev', 'eth0');
+    added = false;
   };
   afterAll(restore);
 
-  it('fails identity loudly, exit 3', async () => {
-    const mac = lab('LAB_VM1_MAC');
-    const show = ipIn('-4', 'route', 'show', 'dev', 'eth0', 'proto', 'static');
-    saved = {
-      mac,
-      routes: show.stdout
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => `${l.trim()} dev eth0 proto static`),
-    };
-    const set = ipIn('link', 'set', 'dev', 'eth0', 'address', 'fa:16:3e:00:0e:99');
-    if (set.status !== 0) {
-      // a device that cannot change its MAC while up
-      ipIn('link', 'set', 'dev', 'eth0', 'down');
-      ipIn('link', 'set', 'dev', 'eth0', 'address', 'fa:16:3e:00:0e:99');
-      ipIn('link', 'set', 'dev', 'eth0', 'up');
-      for (const r of saved.routes) ipIn('route', 'replace', ...r.split(' '));
-    }
-    ipIn('neigh', 'flush', 'dev', 'eth0');
+  it('fails identity loudly, exit 3; lab-vm1 is healthy again after', async () => {
+    const before = ipIn(stray(), '-j', 'route', 'get', '169.254.169.254');
+    expect(before.stdout).toContain('"gateway":"10.90.0.2"');
+    const add = ipIn(stray(), 'addr', 'add', `${lab('LAB_VM1_IP')}/32`, 'dev', 'eth0');
+    expect(add.status, add.stderr).toBe(0);
+    added = true;
+    const via = ipIn(
+      stray(),
+      'route',
+      'replace',
+      '169.254.169.254',
+      'via',
+      '10.90.0.2',
+      'dev',
+      'eth0',
+      'src',
+      lab('LAB_VM1_IP'),
+    );
+    expect(via.status, via.stderr).toBe(0);
+    ipIn(stray(), 'neigh', 'flush', 'dev', 'eth0');
     try {
-      const r = await guest(ns());
+      const r = await guest(stray());
       expect(r.code).toBe(3);
+      expect(step(r.doc, 'route').evidence).toMatchObject({ src: lab('LAB_VM1_IP') });
       expect(r.doc.diagnosis).toMatchObject({ step: 'identity', code: 'IDENTITY_MISMATCH' });
       expect(r.doc.diagnosis!.cause).toContain(lab('LAB_VM1_ID'));
-      expect(step(r.doc, 'identity').evidence).toMatchObject({ macMatch: false });
+      expect(step(r.doc, 'identity').evidence).toMatchObject({ uuid: lab('LAB_VM1_ID'), macMatch: false });
     } finally {
       restore();
     }
-    const back = await guest(ns());
+    // bounded: the DHCP port relearns lab-vm1's MAC from its next ARP
+    let back = await guest(vm1());
+    for (let i = 0; i < 5 && back.code !== 0; i++) {
+      await new Promise((ok) => setTimeout(ok, 2000));
+      back = await guest(vm1());
+    }
     expect(back.code).toBe(0);
   });
 });
