@@ -64,6 +64,22 @@ async function walk(
     }
   };
 
+  // Everything that does not depend on an earlier answer starts at once: the kernel's route, the
+  // TCP connect and the GETs all go to the one constant address, and the agent (one worker on
+  // many nodes) answers one request at a time, so the first request must leave early.
+  const get = (path: string, big = false) =>
+    transport.get(path, { timeoutMs: t, maxBody: big ? MAX_BODY.document : MAX_BODY.small });
+  const httpStarted = ctx.clock();
+  const answersP = Promise.all([
+    get(PATHS['meta-data'], true),
+    get(PATHS.openstack),
+    get(PATHS.ec2),
+    get(NETWORK_DATA, true),
+  ]);
+  answersP.catch(() => {});
+  const tcpP = transport.connect(4, { timeoutMs: t });
+  const self = readSelf(ctx);
+
   const route = await until(routeStep(ctx, t));
   steps.set('route', route.step);
   if (!route.facts) {
@@ -79,25 +95,14 @@ async function walk(
       ? tcp6Step(transport, facts.dev, t, v6abort.signal)
       : skipped('tcp6', `[fe80::a9fe:a9fe]:80`, `no IPv6 link-local address on ${facts.dev}`),
   );
-  const self = readSelf(ctx);
 
-  const tcp = await until(transport.connect(4, { timeoutMs: t }));
+  const tcp = await until(tcpP);
   steps.set('tcp', tcpStep(tcp, facts, t));
   // the neighbour table after the connect attempt, read while the HTTP answers come in
   const neighbour = neighbourStep(ctx, facts, tcp, t).then((n) => steps.set('neighbour', n));
 
   if (tcp.outcome === 'connected') {
-    const started = ctx.clock();
-    const get = (path: string, big = false) =>
-      transport.get(path, { timeoutMs: t, maxBody: big ? MAX_BODY.document : MAX_BODY.small });
-    const [openstack, metaData, ec2, networkData] = await until(
-      Promise.all([
-        get(PATHS.openstack),
-        get(PATHS['meta-data'], true),
-        get(PATHS.ec2),
-        get(NETWORK_DATA, true),
-      ]),
-    );
+    const [metaData, openstack, ec2, networkData] = await until(answersP);
     // GET / only when a 404 needs telling apart: the agent's (no port) from nova's (it answered /)
     const is404 = (r: HttpProbeResult) => r.outcome === 'response' && r.status === 404;
     const versions = [openstack, metaData, ec2].some(is404) ? await until(get(PATHS.versions)) : undefined;
@@ -115,7 +120,7 @@ async function walk(
     if (steps.get('meta-data')?.status === 'ok') {
       const nd =
         networkData.outcome === 'response' && networkData.status === 200 ? networkData.body : undefined;
-      steps.set('identity', identityStep(metaData.body ?? '', nd, await self, ctx.clock() - started));
+      steps.set('identity', identityStep(metaData.body ?? '', nd, await self, ctx.clock() - httpStarted));
     } else {
       steps.set('identity', skipped('identity', targetOf('identity'), 'no meta_data.json'));
     }

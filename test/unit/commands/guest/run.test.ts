@@ -65,13 +65,14 @@ describe('runGuest', () => {
     });
   });
 
-  it('has no route: fails at route and sends nothing', async () => {
+  it('has no route: fails at route, the rest skipped', async () => {
     const { ctx } = guest(vm1Files(), { code: 2, stderr: 'RTNETLINK answers: Network is unreachable\n' });
     const t = fakeTransport();
     const r = await runGuest(ctx, t, T);
     expect(r.diagnosis).toMatchObject({ step: 'route', code: 'NO_ROUTE' });
-    expect(t.connects).toEqual([]);
-    expect(t.gets).toEqual([]);
+    expect(r.steps.slice(1).map((s) => s.status)).toEqual(Array(8).fill('skip'));
+    expect(t.connects).toEqual([{ family: 4 }]);
+    expect(t.gets).not.toContain('/');
   });
 
   it('reads the route from /proc/net/route where ip has no -j (busybox)', async () => {
