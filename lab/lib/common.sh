@@ -15,7 +15,9 @@ NSTATE=$S/neutron                    # neutron's state_path (every agent's)
 OVS_DB_DIR=$S/openvswitch             # Open vSwitch's database (conf.db)
 OVS_RUN=$RUN/openvswitch              # its sockets and pid files (OVS_RUNDIR)
 OVS_DB_SOCK=$OVS_RUN/db.sock
-LAB_FLAVOUR=ovs                      # ML2/OVS with neutron's own OVS, DHCP and L3 agents
+# the lab's flavour: ovs (ML2/OVS with neutron's own OVS, DHCP and L3 agents) is the
+# default and, for now, the only one
+LAB_FLAVOUR=${LAB_FLAVOUR:-ovs}
 CHILD_CHECK_INTERVAL=10               # the agents' ProcessMonitor: respawn a dead haproxy after ≤10 s
 SECRETS=$S/secrets.env
 IDS=$S/ids.json
