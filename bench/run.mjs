@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const only = process.argv.slice(2);
-const all = ['sign', 'standalone', 'get', 'trace', 'smoke', 'prometheus'];
+const all = ['sign', 'standalone', 'get', 'trace', 'smoke', 'prometheus', 'guest'];
 let failed = 0;
 for (const name of only.length ? only : all) {
   const file = `${here}${name}.mjs`;

@@ -4,6 +4,8 @@ import { COMPLETION } from './commands/completion/definition.js';
 import { addOptions, type CommandSpec, type Invocation, wire } from './commands/definition.js';
 import { type GetInvocation, getAction } from './commands/get/action.js';
 import { GET } from './commands/get/definition.js';
+import { type GuestInvocation, guestAction } from './commands/guest/action.js';
+import { GUEST } from './commands/guest/definition.js';
 import { type SecretInvocation, secretAction } from './commands/secret/action.js';
 import { SECRET } from './commands/secret/definition.js';
 import {
@@ -38,6 +40,7 @@ export interface Actions {
   secretStatus: Action<SecretInvocation>;
   probeHttp: Action<Invocation<typeof PROBE_HTTP, GlobalFlags>>;
   completion: Action<CompletionInvocation>;
+  guest: Action<GuestInvocation>;
 }
 
 export const ACTIONS: Actions = {
@@ -50,6 +53,7 @@ export const ACTIONS: Actions = {
   secretStatus: secretAction('status'),
   probeHttp: probeHttpAction,
   completion: completionAction,
+  guest: (inv, ctx) => guestAction(inv, ctx),
 };
 
 /** `osmeta __complete`, for the completion scripts (src/dispatch.ts sends it here, before commander). */
@@ -62,6 +66,7 @@ Examples:
   osmeta get web-1 meta_data.json --json
   sudo osmeta trace --netns qdhcp-<network-id>
   osmeta smoke --all-projects --junit smoke.xml
+  osmeta guest                             # inside a guest: its half of the path
 
 Exit codes: 0 ok, 1 operational failure, 2 usage, 3 diagnosis found failures,
 4 credentials or signature rejected, 130 interrupted.`;
@@ -110,6 +115,7 @@ export async function buildProgram(
   add(program, TRACE, actions.trace);
   add(program, PROBE_HTTP, actions.probeHttp);
   add(program, COMPLETION, actions.completion);
+  add(program, GUEST, actions.guest);
   return program;
 }
 
