@@ -1,5 +1,6 @@
 import type { ArgSpec, CommandGroup, CommandSpec, OptionSpec } from '../definition.js';
 import { GET } from '../get/definition.js';
+import { GUEST } from '../guest/definition.js';
 import { SECRET } from '../secret/definition.js';
 import { ROOT_OPTIONS } from '../shared.js';
 import { SIGN } from '../sign/definition.js';
@@ -41,5 +42,5 @@ export const COMPLETION_TREE: CompletionNode = {
   description: '',
   args: [],
   options: ROOT_OPTIONS,
-  commands: [leaf(SIGN), group(SECRET), leaf(GET), leaf(SMOKE), leaf(TRACE), leaf(COMPLETION)],
+  commands: [leaf(SIGN), group(SECRET), leaf(GET), leaf(SMOKE), leaf(TRACE), leaf(COMPLETION), leaf(GUEST)],
 };

@@ -79,7 +79,7 @@ describe.skipIf(!hasBash)('bash completion in a real bash', () => {
   });
 
   it('completes the command names, without the hidden ones', () => {
-    expect(complete('')).toEqual(['completion', 'get', 'secret', 'sign', 'smoke', 'trace']);
+    expect(complete('')).toEqual(['completion', 'get', 'guest', 'secret', 'sign', 'smoke', 'trace']);
     expect(complete('s')).toEqual(['secret', 'sign', 'smoke']);
   });
 

@@ -34,7 +34,7 @@ async function complete(words: string[], env: Record<string, string> = {}) {
 describe('osmeta __complete', () => {
   it('lists the commands with their descriptions, then :none', async () => {
     const r = await complete(['']);
-    expect(r.values).toEqual(['sign', 'secret', 'get', 'smoke', 'trace', 'completion']);
+    expect(r.values).toEqual(['sign', 'secret', 'get', 'smoke', 'trace', 'completion', 'guest']);
     expect(r.lines[0]).toMatch(/^sign\tprint the X-Instance-ID-Signature/);
     expect(r.directive).toBe(':none');
   });
