@@ -1,15 +1,9 @@
 import type { Context } from './context.js';
 import { credentialsError, interruptedError, OsmetaError, throwIfInterrupted, usageError } from './errors.js';
-import {
-  fsReason,
-  type IniFile,
-  type IniValue,
-  lookupOslo,
-  readOsloFile,
-  substituteOslo,
-} from './host/oslo-config.js';
+import { type IniFile, type IniValue, lookupOslo, readOsloFile, substituteOslo } from './host/oslo-config.js';
 import { readTextBounded } from './safe-file.js';
 import { errorMessage } from './util/errors.js';
+import { fsReason } from './util/fs-reason.js';
 
 export const SECRET_ENV = 'OSMETA_SHARED_SECRET';
 export const DEFAULT_KEYCHAIN_ENTRY = 'default';

@@ -3,8 +3,6 @@ import { OsmetaError } from '../errors.js';
 import { readTextBounded } from '../safe-file.js';
 import { fsReason } from '../util/fs-reason.js';
 
-export { fsReason };
-
 // oslo.config's ini dialect (oslo_config/iniparser.py + cfg.ConfigParser):
 // comments only at line start (# or ;), inline "#" text is part of the value, one pair of matching
 // outer quotes is removed by the parser, indented lines continue the previous value, the last

@@ -1,13 +1,7 @@
 import type { FileSystem } from '../context.js';
 import { OsmetaError } from '../errors.js';
-import {
-  fsReason,
-  type IniFile,
-  type IniValue,
-  lookupOslo,
-  readOsloFile,
-  substituteOslo,
-} from './oslo-config.js';
+import { fsReason } from '../util/fs-reason.js';
+import { type IniFile, type IniValue, lookupOslo, readOsloFile, substituteOslo } from './oslo-config.js';
 
 // Which config files a running OpenStack service reads, in oslo.config order (the later file wins).
 

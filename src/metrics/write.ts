@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { FileSystem } from '../context.js';
 import { isOsmetaError, operationalError } from '../errors.js';
-import { fsReason } from '../host/oslo-config.js';
+import { fsReason } from '../util/fs-reason.js';
 
 // node_exporter's textfile collector reads every *.prom in its directory on each scrape: a file
 // it reads must be whole, so it is written beside the target under a name it ignores, then renamed
