@@ -170,6 +170,26 @@ delete_agent_namespaces() {
   done < <(agent_namespaces | sort -u)
 }
 
+# With the userspace datapath an OVS internal port is a tap device that only the
+# ovs-vswitchd which made it serves. When ovs-vswitchd is gone (killed, or the
+# machine's processes ended) the ports the DHCP and L3 agents moved into their
+# namespaces stay there, dead; a new ovs-vswitchd makes fresh ones in the host
+# namespace, and the agents, seeing a device of the right name in the namespace,
+# keep using the dead one. Before ovs-vswitchd starts again: stop the agents and
+# delete those devices, so that the agents plug their ports afresh when they start.
+drop_dead_agent_ports() {
+  local ns dev n=0
+  stop_svc neutron-dhcp-agent; stop_svc neutron-l3-agent
+  while read -r ns; do
+    [ -n "$ns" ] && netns_exists "$ns" || continue
+    while read -r dev; do
+      [ -n "$dev" ] && [ "$dev" != lo ] || continue
+      ip -n "$ns" link del "$dev" 2>/dev/null && n=$((n + 1))
+    done < <(ip -n "$ns" -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }')
+  done < <(agent_namespaces | sort -u)
+  [ "$n" -eq 0 ] || say "ovs-vswitchd was not running: $n dead port(s) removed from the agents' namespaces, the agents will plug them afresh"
+}
+
 # ---- scale namespaces (no neutron network, no agent behind them) --------------
 # Each has a haproxy the lab renders with neutron's template and starts itself.
 render_haproxy() {  # render_haproxy [--socket PATH] UUID:TAP ...
