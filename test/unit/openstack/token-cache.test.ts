@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KeystoneToken } from '../../../src/openstack/auth.js';
 import { createSession } from '../../../src/openstack/session.js';
 import {
@@ -24,12 +24,9 @@ import {
 } from '../../../src/openstack/token-cache.js';
 import { createTestContext, EUID } from '../../helpers/context.js';
 import { cloudOf, FX, keystoneToken, mockAgent } from '../../helpers/openstack-fixtures.js';
+import { useTempDir } from '../../helpers/temp-dir.js';
 
-let dir = '';
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'osmeta-cache-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const tmp = useTempDir('osmeta-cache-');
 
 const UID = EUID;
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
@@ -53,7 +50,7 @@ function ctxWith(
   } = {},
 ) {
   const t = createTestContext({
-    env: { XDG_CACHE_HOME: dir },
+    env: { XDG_CACHE_HOME: tmp.dir },
     homedir: '/nonexistent-home',
     uid: o.uid ?? UID,
     now: () => o.now ?? NOW,
@@ -101,9 +98,9 @@ describe('cache location and key', () => {
 
   it('keys the credential with a per-user HMAC key kept 0600 in the cache dir', async () => {
     const admin = await cacheKey(ctxWith(), ADMIN);
-    const keyFile = join(dir, 'osmeta', 'cache-key');
+    const keyFile = join(tmp.dir, 'osmeta', 'cache-key');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
-    expect(statSync(join(dir, 'osmeta')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(tmp.dir, 'osmeta')).mode & 0o777).toBe(0o700);
     expect(readFileSync(keyFile, 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
     // another user's cache (another key) gives another file name for the same credential
     const other = mkdtempSync(join(tmpdir(), 'osmeta-cache-'));
@@ -129,8 +126,8 @@ describe('cache location and key', () => {
       expect(text).not.toMatch(/pw-secret|gAAAA-secret-token|ac-secret/);
       expect(cacheFile(ctx, key)).toMatch(/\/osmeta\/token-[0-9a-f]{64}\.json$/);
     }
-    for (const f of readdirSync(join(dir, 'osmeta')))
-      expect(f + readFileSync(join(dir, 'osmeta', f), 'utf8')).not.toMatch(
+    for (const f of readdirSync(join(tmp.dir, 'osmeta')))
+      expect(f + readFileSync(join(tmp.dir, 'osmeta', f), 'utf8')).not.toMatch(
         /pw-secret|gAAAA-secret|ac-secret/,
       );
   });
@@ -140,21 +137,21 @@ describe('reading and writing', () => {
   it('writes the dir 0700 and the file 0600, holding the token and catalog but no password', async () => {
     const ctx = ctxWith();
     await writeCachedToken(ctx, 'k1', token('tok-1'));
-    expect(statSync(join(dir, 'osmeta')).mode & 0o777).toBe(0o700);
-    const file = join(dir, 'osmeta', 'token-k1.json');
+    expect(statSync(join(tmp.dir, 'osmeta')).mode & 0o777).toBe(0o700);
+    const file = join(tmp.dir, 'osmeta', 'token-k1.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const doc = JSON.parse(readFileSync(file, 'utf8'));
     expect(doc).toMatchObject({ format: 1, token: 'tok-1', expiresAt: NOW + 3600_000, projectId: 'p1' });
     expect(readFileSync(file, 'utf8')).not.toContain('pw-secret');
-    expect(readdirSync(join(dir, 'osmeta'))).toEqual(['token-k1.json']);
+    expect(readdirSync(join(tmp.dir, 'osmeta'))).toEqual(['token-k1.json']);
     expect((await readCachedToken(ctx, 'k1'))?.token).toBe('tok-1');
   });
 
   it('tightens a cache dir that others can read', async () => {
-    mkdirSync(join(dir, 'osmeta'), { mode: 0o755 });
-    chmodSync(join(dir, 'osmeta'), 0o755);
+    mkdirSync(join(tmp.dir, 'osmeta'), { mode: 0o755 });
+    chmodSync(join(tmp.dir, 'osmeta'), 0o755);
     await writeCachedToken(ctxWith(), 'k1', token('t'));
-    expect(statSync(join(dir, 'osmeta')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(tmp.dir, 'osmeta')).mode & 0o777).toBe(0o700);
   });
 
   it.each([
@@ -173,25 +170,25 @@ describe('reading and writing', () => {
     ['unknown format', '{"format":99,"token":"t","expiresAt":1,"authUrl":"u"}'],
     ['no token', '{"format":1,"expiresAt":1,"authUrl":"u"}'],
   ])('ignores a corrupt file (%s) and says so with --debug', async (why, text) => {
-    mkdirSync(join(dir, 'osmeta'), { mode: 0o700 });
-    writeFileSync(join(dir, 'osmeta', 'token-k.json'), text, { mode: 0o600 });
+    mkdirSync(join(tmp.dir, 'osmeta'), { mode: 0o700 });
+    writeFileSync(join(tmp.dir, 'osmeta', 'token-k.json'), text, { mode: 0o600 });
     const debug: string[] = [];
     expect(await readCachedToken(ctxWith({ debug }), 'k')).toBeUndefined();
     expect(debug.join('\n')).toContain(
-      `token cache: ignoring corrupt ${join(dir, 'osmeta', 'token-k.json')} (${why})`,
+      `token cache: ignoring corrupt ${join(tmp.dir, 'osmeta', 'token-k.json')} (${why})`,
     );
   });
 
   it('ignores a file others can read', async () => {
     await writeCachedToken(ctxWith(), 'k', token('t'));
-    chmodSync(join(dir, 'osmeta', 'token-k.json'), 0o644);
+    chmodSync(join(tmp.dir, 'osmeta', 'token-k.json'), 0o644);
     const debug: string[] = [];
     expect(await readCachedToken(ctxWith({ debug }), 'k')).toBeUndefined();
     expect(debug.join('\n')).toMatch(/mode 644 is open to others/);
   });
 
   it('never fails the command when the cache cannot be written', async () => {
-    writeFileSync(join(dir, 'osmeta'), 'a file where the dir should be');
+    writeFileSync(join(tmp.dir, 'osmeta'), 'a file where the tmp.dir should be');
     const debug: string[] = [];
     await writeCachedToken(ctxWith({ debug }), 'k', token('t'));
     expect(debug.join('\n')).toMatch(/token cache: cannot write/);
@@ -206,17 +203,17 @@ describe('reading and writing', () => {
     const seen = await Promise.all([...writers, ...readers]);
     for (const r of seen.slice(25))
       if (r !== undefined) expect((r as KeystoneToken).token).toMatch(/^tok-\d+-x{2000}$/);
-    expect(readdirSync(join(dir, 'osmeta'))).toEqual(['token-k.json']);
+    expect(readdirSync(join(tmp.dir, 'osmeta'))).toEqual(['token-k.json']);
     expect((await readCachedToken(ctx, 'k'))?.token).toMatch(/^tok-\d+-x{2000}$/);
   });
 });
 
 describe('a hostile cache directory', () => {
-  const osmetaDir = () => join(dir, 'osmeta');
+  const osmetaDir = () => join(tmp.dir, 'osmeta');
 
   it('ignores a cache file that is a symlink, even to a file the user owns, and says why', async () => {
     mkdirSync(osmetaDir(), { mode: 0o700 });
-    const planted = join(dir, 'planted.json');
+    const planted = join(tmp.dir, 'planted.json');
     writeFileSync(
       planted,
       JSON.stringify({ format: 1, token: 'planted', expiresAt: NOW + 3600_000, authUrl: 'u' }),
@@ -240,7 +237,7 @@ describe('a hostile cache directory', () => {
   });
 
   it('neither follows nor chmods a cache directory that is a symlink', async () => {
-    const target = join(dir, 'elsewhere');
+    const target = join(tmp.dir, 'elsewhere');
     mkdirSync(target, { mode: 0o755 });
     chmodSync(target, 0o755);
     writeFileSync(
@@ -277,7 +274,7 @@ describe('a hostile cache directory', () => {
 
   it('replaces a symlink planted at the token file instead of writing through it', async () => {
     mkdirSync(osmetaDir(), { mode: 0o700 });
-    const victim = join(dir, 'victim');
+    const victim = join(tmp.dir, 'victim');
     writeFileSync(victim, 'precious\n', { mode: 0o644 });
     symlinkSync(victim, join(osmetaDir(), 'token-k.json'));
     const debug: string[] = [];

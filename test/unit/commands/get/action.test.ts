@@ -8,7 +8,8 @@ import type { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signInstanceId } from '../../../../src/signature.js';
 import { type RunResult, runCli } from '../../../helpers/context.js';
-import { FX, httpFixture, keystoneToken, mockAgent, replyWith } from '../../../helpers/openstack-fixtures.js';
+import { mockCloud } from '../../../helpers/mock-cloud.js';
+import { FX, httpFixture, keystoneToken, replyWith } from '../../../helpers/openstack-fixtures.js';
 
 const SECRET = 'lab-shared-s3cr3t';
 const PASSWORD = 'admin-pa55word';
@@ -23,29 +24,7 @@ let agent: MockAgent;
 let env: Record<string, string>;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'osmeta-get-'));
-  writeFileSync(
-    join(dir, 'clouds.yaml'),
-    `clouds:
-  lab:
-    auth:
-      auth_url: ${FX.keystone}/v3
-      username: admin
-      password: ${PASSWORD}
-      project_name: admin
-      user_domain_name: Default
-      project_domain_name: Default
-    region_name: RegionOne
-`,
-  );
-  env = {
-    OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml'),
-    OS_CLOUD: 'lab',
-    XDG_CACHE_HOME: join(dir, 'cache'),
-    OSMETA_SHARED_SECRET: SECRET,
-    NO_COLOR: '1',
-  };
-  agent = mockAgent();
+  ({ dir, agent, env } = mockCloud('osmeta-get-', { secret: SECRET, password: PASSWORD }));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signInstanceId } from '../../../../src/signature.js';
 import { runCli } from '../../../helpers/context.js';
-import { FX, httpFixture, keystoneToken, mockAgent, replyWith } from '../../../helpers/openstack-fixtures.js';
+import { mockCloud } from '../../../helpers/mock-cloud.js';
+import { FX, httpFixture, keystoneToken, replyWith } from '../../../helpers/openstack-fixtures.js';
 
 // osmeta smoke through the in-process CLI, against undici's MockAgent (Keystone, nova, the metadata API).
 
@@ -19,30 +18,11 @@ let agent: MockAgent;
 let env: Record<string, string>;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'osmeta-smoke-'));
-  writeFileSync(
-    join(dir, 'clouds.yaml'),
-    `clouds:
-  lab:
-    auth:
-      auth_url: ${FX.keystone}/v3
-      username: admin
-      password: ${PASSWORD}
-      project_name: admin
-      user_domain_name: Default
-      project_domain_name: Default
-    region_name: RegionOne
-`,
-  );
-  env = {
-    OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml'),
-    OS_CLOUD: 'lab',
-    XDG_CACHE_HOME: join(dir, 'cache'),
-    OSMETA_SHARED_SECRET: SECRET,
-    OSMETA_METADATA_URL: FX.metadata,
-    NO_COLOR: '1',
-  };
-  agent = mockAgent();
+  ({ dir, agent, env } = mockCloud('osmeta-smoke-', {
+    secret: SECRET,
+    password: PASSWORD,
+    extraEnv: { OSMETA_METADATA_URL: FX.metadata },
+  }));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,7 +6,8 @@ import { inShard, parseShard, shardOf } from '../../../../src/commands/smoke/sha
 import { OsmetaError } from '../../../../src/errors.js';
 import { runCli } from '../../../helpers/context.js';
 import { parseExposition } from '../../../helpers/exposition-parser.js';
-import { FX, keystoneToken, mockAgent } from '../../../helpers/openstack-fixtures.js';
+import { mockCloud } from '../../../helpers/mock-cloud.js';
+import { FX, keystoneToken } from '../../../helpers/openstack-fixtures.js';
 
 describe('parseShard', () => {
   it.each([
@@ -70,30 +70,11 @@ let agent: MockAgent;
 let env: Record<string, string>;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'osmeta-shard-'));
-  writeFileSync(
-    join(dir, 'clouds.yaml'),
-    `clouds:
-  lab:
-    auth:
-      auth_url: ${FX.keystone}/v3
-      username: admin
-      password: admin-pa55word
-      project_name: admin
-      user_domain_name: Default
-      project_domain_name: Default
-    region_name: RegionOne
-`,
-  );
-  env = {
-    OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml'),
-    OS_CLOUD: 'lab',
-    XDG_CACHE_HOME: join(dir, 'cache'),
-    OSMETA_SHARED_SECRET: SECRET,
-    OSMETA_METADATA_URL: FX.metadata,
-    NO_COLOR: '1',
-  };
-  agent = mockAgent();
+  ({ dir, agent, env } = mockCloud('osmeta-shard-', {
+    secret: SECRET,
+    password: 'admin-pa55word',
+    extraEnv: { OSMETA_METADATA_URL: FX.metadata },
+  }));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
