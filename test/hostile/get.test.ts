@@ -9,12 +9,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hostileCloud, leaked, RAW_CONTROL, SHARED_SECRET } from '../helpers/hostile/cloud.js';
 import {
   ESCAPES,
   echoBody,
-  type FakeServer,
   huge,
   json,
   peakRssGrowth,
@@ -24,6 +23,7 @@ import {
   startRawServer,
   startServer,
   truncatedResponse,
+  useTeardown,
 } from '../helpers/hostile/servers.js';
 
 // get against a hostile metadata API (and agent socket), with --project-id: no Keystone, no nova.
@@ -33,14 +33,7 @@ const PROJECT = '1bdf2554e6544b96a1d84276bf1cdb37';
 const URL_PASSWORD = 'url-pa55word-Q';
 const USER_DATA = `#!/bin/sh\necho hi ${ESCAPES}\n`;
 
-let servers: FakeServer[] = [];
-let cleanups: Array<() => void> = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  for (const c of cleanups) c();
-  servers = [];
-  cleanups = [];
-});
+const { servers, cleanups } = useTeardown();
 
 async function metadataApi(handler: Parameters<typeof startServer>[0]) {
   const m = await startServer(handler);

@@ -1,26 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hostileCloud, leaked, PASSWORD, RAW_CONTROL, SHARED_SECRET } from '../helpers/hostile/cloud.js';
 import {
   ESCAPES,
   echoBody,
-  type FakeServer,
   json,
   rawResponse,
   startRawServer,
   startServer,
+  useTeardown,
 } from '../helpers/hostile/servers.js';
 
 // A Keystone that repeats the request in its error bodies and headers, with escape sequences.
 
 const VM = 'cc44da1b-aa6c-4ab2-926d-31aa6e134fb0';
-let servers: FakeServer[] = [];
-let cleanups: Array<() => void> = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  for (const c of cleanups) c();
-  servers = [];
-  cleanups = [];
-});
+const { servers, cleanups } = useTeardown();
 
 async function keystoneSaying(status: number, extra = '') {
   const ks = await startServer((req, res) => {

@@ -1,22 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hostileCloud, keystoneAccepting, leaked, RAW_CONTROL, TOKEN } from '../helpers/hostile/cloud.js';
-import { ESCAPES, echoBody, type FakeServer, json, startServer } from '../helpers/hostile/servers.js';
+import { ESCAPES, echoBody, json, startServer, useTeardown } from '../helpers/hostile/servers.js';
 
 // A nova that repeats the token it was sent, in its body and in its request-id header, and a
 // Keystone that repeats a password read from clouds.yaml.
 
 const VM = 'cc44da1b-aa6c-4ab2-926d-31aa6e134fb0';
 const CLOUD_PASSWORD = 'clouds-yaml-pa55word';
-let servers: FakeServer[] = [];
-let cleanups: Array<() => void> = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  for (const c of cleanups) c();
-  servers = [];
-  cleanups = [];
-});
+const { servers, cleanups } = useTeardown();
 
 function cloudsYaml(dir: string, authUrl: string): Record<string, string> {
   writeFileSync(

@@ -1,16 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hostileCloud, leaked, RAW_CONTROL, SHARED_SECRET } from '../helpers/hostile/cloud.js';
+import { useTeardown } from '../helpers/hostile/servers.js';
 
 // sign --curl prints a command an operator pastes into a shell: every value that becomes a header
 // or the URL is refused when it could inject a header or point curl elsewhere.
 
 const VM = 'cc44da1b-aa6c-4ab2-926d-31aa6e134fb0';
 const PROJECT = '1bdf2554e6544b96a1d84276bf1cdb37';
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
+const { cleanups } = useTeardown();
 
 function signer() {
   const c = hostileCloud(undefined);

@@ -1,6 +1,6 @@
 import { chmodSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   hostileCloud,
   keystoneAccepting,
@@ -11,12 +11,12 @@ import {
 } from '../helpers/hostile/cloud.js';
 import {
   ESCAPES,
-  type FakeServer,
   huge,
   json,
   loopingServerList,
   peakRssGrowth,
   startServer,
+  useTeardown,
 } from '../helpers/hostile/servers.js';
 import { httpFixture } from '../helpers/openstack-fixtures.js';
 
@@ -24,14 +24,7 @@ import { httpFixture } from '../helpers/openstack-fixtures.js';
 // with user info.
 
 const URL_PASSWORD = 'smoke-url-pa55word';
-let servers: FakeServer[] = [];
-let cleanups: Array<() => void> = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  for (const c of cleanups) c();
-  servers = [];
-  cleanups = [];
-});
+const { servers, cleanups } = useTeardown();
 
 async function cloud(name = `evil${ESCAPES}`) {
   const list = JSON.parse(

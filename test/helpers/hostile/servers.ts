@@ -8,6 +8,7 @@ import {
 } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 
 // Fake servers that misbehave on purpose, on loopback or on a UNIX socket: they echo what they were
 // sent (credentials included), put escape sequences in names, bodies and headers, answer slowly,
@@ -263,4 +264,17 @@ export async function peakRssGrowth<T>(work: () => Promise<T>): Promise<{ result
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * What a test file's tests start and leave behind: push servers and clean-ups onto these arrays;
+ * after each test the servers are closed and the clean-ups run. Call at module level.
+ */
+export function useTeardown(): { servers: FakeServer[]; cleanups: Array<() => void> } {
+  const t = { servers: [] as FakeServer[], cleanups: [] as Array<() => void> };
+  afterEach(async () => {
+    await Promise.all(t.servers.splice(0).map((s) => s.close()));
+    for (const c of t.cleanups.splice(0)) c();
+  });
+  return t;
 }
