@@ -66,11 +66,26 @@ function reason(err: unknown): string {
 
 export class UnsafePathError extends OsmetaError {
   readonly path: string;
+  /** why the path was refused, without the path: "it is a symbolic link" */
+  readonly why: string;
   constructor(path: string, why: string) {
     super('UNSAFE_PATH', 1, `refusing to write ${path}: ${why}`, {
       hint: 'remove it or choose another path (osmeta never follows a symbolic link it writes to)',
     });
     this.path = path;
+    this.why = why;
+  }
+}
+
+export class WriteFailedError extends OsmetaError {
+  readonly path: string;
+  /** the system's reason, without the path: "permission denied" */
+  readonly why: string;
+  constructor(path: string, err: unknown) {
+    const why = reason(err);
+    super('WRITE_FAILED', 1, `cannot write ${path}: ${why}`);
+    this.path = path;
+    this.why = why;
   }
 }
 
@@ -89,7 +104,7 @@ export async function checkDestination(fs: Pick<FileSystem, 'lstat'>, path: stri
     st = await fs.lstat(path);
   } catch (err) {
     if (errno(err) === 'ENOENT') return;
-    throw operationalError('WRITE_FAILED', `cannot write ${path}: ${reason(err)}`);
+    throw new WriteFailedError(path, err);
   }
   if (st.isSymbolicLink()) throw new UnsafePathError(path, 'it is a symbolic link');
   if (!st.isFile()) throw new UnsafePathError(path, 'it exists and is not a regular file');
@@ -119,7 +134,7 @@ async function createTemp(fs: SafeFs, path: string, mode: number): Promise<{ tmp
       return { tmp, fh };
     } catch (err) {
       if (errno(err) === 'EEXIST' && attempt < 5) continue;
-      throw operationalError('WRITE_FAILED', `cannot write ${path}: ${reason(err)}`);
+      throw new WriteFailedError(path, err);
     }
   }
 }
@@ -149,7 +164,7 @@ async function abandon(fs: SafeFs, tmp: string, fh: Handle, path: string, err: u
   await fh.close().catch(() => {});
   await fs.unlink(tmp).catch(() => {});
   if (err instanceof OsmetaError) throw err;
-  throw operationalError('WRITE_FAILED', `cannot write ${path}: ${reason(err)}`);
+  throw new WriteFailedError(path, err);
 }
 
 /** Writes data to path atomically with mode 0600 (or o.mode); refuses a symlink at path. */

@@ -78,9 +78,11 @@ describe('writeMetricsFile', () => {
       }) as FileSystem['open'],
     };
     await writeMetricsFile(spy, join(dir, 'osmeta.prom'), 'x 1\n');
-    expect(opened).toHaveLength(1);
+    // the temporary file, then the directory (opened to fsync the rename)
+    expect(opened).toHaveLength(2);
     expect(opened[0]!.startsWith(`${dir}/.osmeta.prom.`)).toBe(true);
     expect(opened[0]!.endsWith('.prom')).toBe(false);
+    expect(opened[1]).toBe(dir);
   });
 
   it('refuses a symlink at the destination and leaves its target alone', async () => {
@@ -91,9 +93,7 @@ describe('writeMetricsFile', () => {
     const err = await failure(writeMetricsFile(fs, target, 'x 1\n'));
     expect(err.code).toBe('METRICS_WRITE_FAILED');
     expect(err.exitCode).toBe(1);
-    expect(err.message).toBe(
-      `cannot write the metrics file ${target}: it is a symlink (refusing to replace it)`,
-    );
+    expect(err.message).toBe(`cannot write the metrics file ${target}: it is a symbolic link`);
     expect(await fsp.readFile(elsewhere, 'utf8')).toBe('precious\n');
     expect((await fsp.lstat(target)).isSymbolicLink()).toBe(true);
     expect((await fsp.readdir(dir)).sort()).toEqual(['elsewhere', 'osmeta.prom']);
@@ -103,13 +103,13 @@ describe('writeMetricsFile', () => {
     const target = join(dir, 'osmeta.prom');
     await fsp.mkdir(target);
     const err = await failure(writeMetricsFile(fs, target, 'x 1\n'));
-    expect(err.message).toBe(`cannot write the metrics file ${target}: it is not a regular file`);
+    expect(err.message).toBe(`cannot write the metrics file ${target}: it exists and is not a regular file`);
   });
 
   it('says so in one line when the directory does not exist', async () => {
     const target = join(dir, 'missing', 'osmeta.prom');
     const err = await failure(writeMetricsFile(fs, target, 'x 1\n'));
-    expect(err.message).toBe(`cannot write the metrics file ${target}: no such file`);
+    expect(err.message).toBe(`cannot write the metrics file ${target}: no such directory`);
     expect(err.hint).toContain('--collector.textfile.directory');
   });
 
