@@ -176,7 +176,7 @@ describe('osmeta trace --all --prometheus FILE', () => {
     const file = join(dir, 'missing', 'osmeta.prom');
     const r = await trace(['--all', '--prometheus', file]);
     expect(r.code).toBe(1);
-    expect(r.stderr.split('\n')[0]).toBe(`error: cannot write the metrics file ${file}: no such file`);
+    expect(r.stderr.split('\n')[0]).toBe(`error: cannot write the metrics file ${file}: no such directory`);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
