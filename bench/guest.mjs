@@ -2,26 +2,19 @@
 // (npm run build:standalone) against a bare `curl` of meta_data.json, in paired runs; goal
 // < 300 ms wall. Never in the host's namespace: every command is `ip netns exec <lab guest> …`
 // (the same rule as test/helpers/guest-guard.ts). Skipped when the lab is not up.
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { median, paired, report } from './lib.mjs';
+import { labEnv, median, paired, report } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 20);
 const GOAL_MS = 300;
 
-const envRun = spawnSync('bash', ['-c', `. "${root}lab/env" && env -0`], { encoding: 'utf8' });
-if (envRun.status !== 0) {
+const lab = labEnv(root);
+if (lab === undefined) {
   console.log('lab not up (lab/up): guest benchmark skipped');
   process.exit(0);
 }
-const lab = Object.fromEntries(
-  envRun.stdout
-    .split('\0')
-    .filter((kv) => kv.includes('='))
-    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-);
 const guests = new Set(
   Object.entries(lab)
     .filter(([k]) => /^LAB_VM\d+_NETNS$/.test(k) || k === 'LAB_STRAY_NETNS')

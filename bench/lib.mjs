@@ -60,3 +60,18 @@ export function report(title, times, baseline) {
   }
   return rows;
 }
+
+/**
+ * The lab's variables (`. lab/env`), or undefined when the lab is not up: the benchmark that
+ * needs it then says so and is skipped.
+ */
+export function labEnv(root) {
+  const r = spawnSync('bash', ['-c', `. "${root}lab/env" && env -0`], { encoding: 'utf8' });
+  if (r.status !== 0) return undefined;
+  return Object.fromEntries(
+    r.stdout
+      .split('\0')
+      .filter((kv) => kv.includes('='))
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+}

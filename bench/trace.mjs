@@ -3,24 +3,18 @@
 // namespaces are removed again whatever happens. Skipped when the lab is not up.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { paired, report } from './lib.mjs';
+import { labEnv, paired, report } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const osmeta = process.env.OSMETA_BIN ? [process.env.OSMETA_BIN] : [process.execPath, `${root}bin/osmeta.js`];
 const rounds = Number(process.env.BENCH_ROUNDS ?? 10);
 const scale = Number(process.env.BENCH_NETNS ?? 200);
 
-const envRun = spawnSync('bash', ['-c', `. "${root}lab/env" && env -0`], { encoding: 'utf8' });
-if (envRun.status !== 0) {
+const lab = labEnv(root);
+if (lab === undefined) {
   console.log('lab not up (lab/up): trace benchmark skipped');
   process.exit(0);
 }
-const lab = Object.fromEntries(
-  envRun.stdout
-    .split('\0')
-    .filter((kv) => kv.includes('='))
-    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-);
 const env = { ...process.env, ...lab, NO_COLOR: '1' };
 const state = ['--state-path', lab.LAB_NEUTRON_STATE_PATH];
 const cmd = osmeta[0];
