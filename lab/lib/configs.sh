@@ -198,9 +198,11 @@ EOF
   # nova's wsgi_app loads paste from the first of OS_NOVA_CONFIG_FILES
   cfg_file nova/api-paste.ini nova 0640 </etc/nova/api-paste.ini
 
-  local app port
+  # nova's metadata API answers a guest's parallel requests in parallel, as Debian's own
+  # nova-api-metadata-uwsgi.ini lets it (processes 8, threads 32); nova-api needs no more than one
+  local app port threads
   for app in api metadata; do
-    if [ "$app" = api ]; then port=8774; else port=8775; fi
+    if [ "$app" = api ]; then port=8774 threads=1; else port=8775 threads=4; fi
     cfg_file "nova/nova-$app-uwsgi.ini" nova 0640 <<EOF
 [uwsgi]
 http-socket = 127.0.0.1:$port
@@ -212,7 +214,7 @@ no-orphans = true
 die-on-term = true
 enable-threads = true
 processes = 1
-threads = 1
+threads = $threads
 listen = 100
 name = nova-$app
 skip-atexit-teardown = true

@@ -65,8 +65,8 @@ async function walk(
   };
 
   // Everything that does not depend on an earlier answer starts at once: the kernel's route, the
-  // TCP connect and the GETs all go to the one constant address, and the agent (one worker on
-  // many nodes) answers one request at a time, so the first request must leave early.
+  // TCP connect and the GETs all go to the one constant address; the path behind it (the agent,
+  // nova's metadata workers) may answer them in parallel or one at a time: either way, they leave early.
   const get = (path: string, big = false) =>
     transport.get(path, { timeoutMs: t, maxBody: big ? MAX_BODY.document : MAX_BODY.small });
   const httpStarted = ctx.clock();
