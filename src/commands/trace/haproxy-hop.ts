@@ -261,7 +261,7 @@ async function listening(
   target: string,
   cfg: HaproxyConfig,
 ): Promise<HaproxyConfig['binds'] | undefined> {
-  // listening: /proc/<pid>/net/tcp{,6} is the namespace's own table
+  // listening: /proc/<pid>/net/tcp{,6} is the namespace's own table (trace --all: the reader's rows)
   const pre = readerView(facts, ns.name, nsFacts.inode);
   const tables = pre
     ? [pre.tcp, pre.tcp6]
