@@ -62,6 +62,7 @@ describe('the namespace reader', () => {
     const good = READER.split('\n')[0]!;
     const text = [
       '{"ns": "qdhcp-gone", "error": "[Errno 2] No such file or directory"}',
+      '{"ns": "qdhcp-half", "error": "[Errno 1] Operation not permitted", "inode": 1, "addr": [], "tcp": "", "tcp6": ""}',
       good.slice(0, 200), // cut short by a timeout
       'not json',
       '["an", "array"]',

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { columns } from '../../../../src/commands/trace/view.js';
 import { borderlessTable } from '../../../../src/output.js';
 
-// trace --all's summary is drawn without cli-table3 (a thousand rows cost it seconds); it must
+// trace --all's summary is drawn without cli-table3 (a thousand rows cost it 0.5 s of CPU); it must
 // look exactly as the borderless table draws it, in colour and without.
 
 const ids = ['42c285f8-e8c2-4e66-bcfa-798fb177d538', '9c2aa917-1ee1-4f73-9c7b-9d990a0c300c', 'x'];
