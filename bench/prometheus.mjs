@@ -3,7 +3,11 @@
 // must cost < 2 s of CPU (user + sys, /usr/bin/time). Measurements, not timed tests. The scaled
 // namespaces change the shared lab: the whole scale-up / measure / scale-down runs under
 // /run/osmeta-e2e.lock, and the scale namespaces are removed whatever happens.
-//   BENCH_ROUNDS (default 3) runs per size; BENCH_PROM_SIZES (default "1000,200")
+//   BENCH_ROUNDS (default 3) runs per size; BENCH_PROM_SIZES (default "200,1000",
+//   ascending is fastest);
+//   OSMETA_BASE_BIN: a second osmeta (e.g. a build of an older commit, "node /path/bin/osmeta.js")
+//   measured in the same rounds, alternating with this one (paired runs);
+//   OSMETA_LAB_DIR: the lab scripts to use (default: this checkout's lab/)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,10 +29,12 @@ if (process.env.OSMETA_BENCH_LOCK_HELD !== '1') {
 }
 
 const osmeta = process.env.OSMETA_BIN ? [process.env.OSMETA_BIN] : [process.execPath, `${root}bin/osmeta.js`];
+const base = process.env.OSMETA_BASE_BIN ? process.env.OSMETA_BASE_BIN.split(' ') : undefined;
+const labDir = (process.env.OSMETA_LAB_DIR ?? `${root}lab`).replace(/\/+$/, '');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const sizes = (process.env.BENCH_PROM_SIZES ?? '1000,200').split(',').map(Number);
+const sizes = (process.env.BENCH_PROM_SIZES ?? '200,1000').split(',').map(Number);
 
-const envRun = spawnSync('bash', ['-c', `. "${root}lab/env" && env -0`], { encoding: 'utf8' });
+const envRun = spawnSync('bash', ['-c', `. "${labDir}/env" && env -0`], { encoding: 'utf8' });
 if (envRun.status !== 0) {
   console.log('lab not up (lab/up): prometheus benchmark skipped');
   process.exit(0);
@@ -43,14 +49,14 @@ const env = { ...process.env, ...lab, NO_COLOR: '1' };
 
 function labScript(...args) {
   const t0 = performance.now();
-  const r = spawnSync(`${root}lab/${args[0]}`, args.slice(1), { encoding: 'utf8', timeout: 40 * 60_000 });
+  const r = spawnSync(`${labDir}/${args[0]}`, args.slice(1), { encoding: 'utf8', timeout: 40 * 60_000 });
   if (r.status !== 0) throw new Error(`lab/${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
   console.log(`lab/${args.join(' ')}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-/** One run under /usr/bin/time: wall, user, sys (s) and max RSS (MiB) of the osmeta process. */
-function timed(args) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', ...osmeta, ...args], {
+/** One run under /usr/bin/time: wall, user, sys (s) and max RSS (MiB) of the osmeta process (and its children). */
+function timed(cmd, args) {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', ...cmd, ...args], {
     env,
     encoding: 'utf8',
     timeout: 300_000,
@@ -59,40 +65,58 @@ function timed(args) {
   const last = r.stderr.trim().split('\n').at(-1) ?? '';
   const [wall, user, sys, rssKiB] = last.split(' ').map(Number);
   if (![0, 3].includes(r.status) || !Number.isFinite(wall)) {
-    throw new Error(`osmeta ${args.join(' ')}: exit ${r.status}: ${r.stderr.slice(0, 400)}`);
+    throw new Error(`${cmd.join(' ')} ${args.join(' ')}: exit ${r.status}: ${r.stderr.slice(0, 400)}`);
   }
   return { status: r.status, wall, cpu: user + sys, user, sys, rssMiB: rssKiB / 1024 };
 }
+
+function summary(runs) {
+  return {
+    wall: median(runs.map((r) => r.wall)),
+    cpu: median(runs.map((r) => r.cpu)),
+    user: median(runs.map((r) => r.user)),
+    sys: median(runs.map((r) => r.sys)),
+    rss: Math.max(...runs.map((r) => r.rssMiB)),
+  };
+}
+
+const line = (s) =>
+  `wall ${s.wall.toFixed(2)} s median, CPU ${s.cpu.toFixed(2)} s (user ${s.user.toFixed(2)} + sys ${s.sys.toFixed(2)}), max RSS ${s.rss.toFixed(0)} MiB`;
 
 const dir = mkdtempSync(join(tmpdir(), 'osmeta-bench-prom-'));
 const file = join(dir, 'osmeta.prom');
 const results = [];
 try {
   labScript('scale-netns', '0');
+  // scale-netns N adds N: ascending sizes grow the lab step by step instead of rebuilding it
+  let scaled = 0;
   for (const size of sizes) {
-    labScript('scale-netns', '0');
-    labScript('scale-netns', String(size));
+    if (size < scaled) {
+      labScript('scale-netns', '0');
+      scaled = 0;
+    }
+    if (size > scaled) labScript('scale-netns', String(size - scaled));
+    scaled = size;
     // the timer's command, as osmeta-trace.service runs it (the lab's state path added)
     const args = ['trace', '--all', '--state-path', lab.LAB_NEUTRON_STATE_PATH, '--prometheus', file];
-    timed(args); // warm-up: page cache, the agent's first answers
-    const runs = [];
-    for (let i = 0; i < rounds; i++) runs.push(timed(args));
+    const variants = [{ name: 'this', cmd: osmeta, runs: [] }];
+    if (base) variants.push({ name: 'base', cmd: base, runs: [] });
+    for (const v of variants) timed(v.cmd, args); // warm-up: page cache, the agent's first answers
+    // paired: each round runs every variant, in an order that alternates
+    for (let i = 0; i < rounds; i++) {
+      for (const v of i % 2 ? [...variants].reverse() : variants) v.runs.push(timed(v.cmd, args));
+    }
     const text = readFileSync(file, 'utf8');
     const namespaces = (text.match(/^osmeta_metadata_namespace_up\{/gm) ?? []).length;
-    const row = {
-      size,
-      namespaces,
-      wall: median(runs.map((r) => r.wall)),
-      cpu: median(runs.map((r) => r.cpu)),
-      user: median(runs.map((r) => r.user)),
-      sys: median(runs.map((r) => r.sys)),
-      rss: Math.max(...runs.map((r) => r.rssMiB)),
-      bytes: Buffer.byteLength(text),
-    };
-    results.push(row);
+    const row = { size, namespaces, ...summary(variants[0].runs), bytes: Buffer.byteLength(text) };
     console.log(
-      `trace --all --prometheus, ${namespaces} namespaces: wall ${row.wall.toFixed(2)} s median, CPU ${row.cpu.toFixed(2)} s (user ${row.user.toFixed(2)} + sys ${row.sys.toFixed(2)}), max RSS ${row.rss.toFixed(0)} MiB, ${row.bytes} bytes of metrics (${runs.length} runs)`,
+      `trace --all --prometheus, ${namespaces} namespaces: ${line(row)}, ${row.bytes} bytes of metrics (${rounds} runs)`,
     );
+    if (base) {
+      const b = summary(variants[1].runs);
+      console.log(`  base (${base.join(' ')}): ${line(b)} (${rounds} runs)`);
+    }
+    results.push(row);
   }
 } finally {
   labScript('scale-netns', '0');

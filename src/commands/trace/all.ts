@@ -1,7 +1,7 @@
 import type { Context } from '../../context.js';
 import { listNamespaceNames, type MetadataNamespace, parseNamespaceName } from '../../host/netns.js';
 import { mapLimit } from '../../util/pool.js';
-import { gatherNodeFacts } from './facts.js';
+import { gatherNodeFacts, readNamespaces } from './facts.js';
 import { hostFileGuests } from './guests.js';
 import { hop, skip } from './hop.js';
 import {
@@ -28,7 +28,7 @@ import { type Guest, type Hop, inHopOrder, type TraceAllResult, type TraceOption
 /** --all: the shared hops once, each namespace's own hops passively, probes where they look broken. */
 export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps): Promise<TraceAllResult> {
   const notes: string[] = [];
-  const [facts, names] = await Promise.all([gatherNodeFacts(ctx), listNamespaceNames(ctx.fs)]);
+  const names = await listNamespaceNames(ctx.fs);
   const found = names.map(parseNamespaceName).filter((n): n is MetadataNamespace => n !== undefined);
   const { namespaces, skipped } = limitNamespaces(found, opts.maxNamespaces);
   if (skipped > 0) {
@@ -40,6 +40,16 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
     notes.push('no qdhcp-, qrouter- or ovnmeta- namespace on this node');
     return { ok: true, namespaces: [], notes };
   }
+  // every namespace's addresses and listening sockets in a few processes, while /proc is read
+  const [facts, read] = await Promise.all([
+    gatherNodeFacts(ctx),
+    readNamespaces(
+      ctx,
+      namespaces.map((n) => n.name),
+      opts.probeTimeout * 1000,
+    ),
+  ]);
+  facts.namespaces = read;
   const cache = new Map<string, Promise<Shared>>();
   const lookup = lazyLookup(deps, notes);
   let memo: ReturnType<typeof memoAgents> | undefined;

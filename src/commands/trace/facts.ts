@@ -1,5 +1,11 @@
 import type { Context, ExecResult } from '../../context.js';
 import { hostHasIpv6, type MetadataNamespace, type NamespaceKind } from '../../host/netns.js';
+import {
+  NAMESPACE_READER_PYTHON,
+  type NamespaceRead,
+  namespaceReaderArgs,
+  parseNamespaceReads,
+} from '../../host/netns-reader.js';
 import { OVS_AGENT, type SpawnerOptions, spawnerOptions } from '../../host/neutron-agents.js';
 import { listProcesses, type ProcessInfo, readProcText } from '../../host/proc.js';
 import { parseProcNetUnix, type UnixRow } from '../../host/proc-net.js';
@@ -21,6 +27,7 @@ import {
   serviceConfig,
 } from '../../host/services.js';
 import { type Accounts, readAccounts } from '../../host/users.js';
+import { mapLimit } from '../../util/pool.js';
 
 // Everything trace learns about the node once, shared by every namespace it looks at.
 
@@ -56,6 +63,8 @@ export interface NodeFacts {
   ovsAgent?: ServiceProcesses;
   /** /proc/sys/kernel/hostname: the agents' default `host` */
   hostname: string;
+  /** trace --all: every namespace's addresses and listening sockets, read up front in a few processes */
+  namespaces?: ReadonlyMap<string, NamespaceRead>;
 }
 
 export interface OwnerFacts {
@@ -181,4 +190,63 @@ export async function run(
     `exec ${[file, ...args].join(' ')} → ${r.timedOut ? 'timed out' : `exit ${r.code}`} in ${Math.round(r.durationMs)} ms`,
   );
   return r;
+}
+
+/** Namespaces per reader process; two at a time keep both cores busy and each output small. */
+export const READER_BATCH = 256;
+const READER_CONCURRENCY = 2;
+/** a reader's time limit grows with its list; what it did not finish is read again one by one */
+const READER_MS_PER_NAMESPACE = 20;
+
+/** Addresses and listening sockets of many namespaces, a few processes in all (netns-reader.ts). */
+export async function readNamespaces(
+  ctx: Context,
+  names: readonly string[],
+  timeoutMs: number,
+): Promise<Map<string, NamespaceRead>> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < names.length; i += READER_BATCH) chunks.push(names.slice(i, i + READER_BATCH));
+  const parts = await mapLimit(chunks, READER_CONCURRENCY, async (chunk) => {
+    const r = await ctx.exec(NAMESPACE_READER_PYTHON, namespaceReaderArgs(chunk), {
+      timeoutMs: timeoutMs + chunk.length * READER_MS_PER_NAMESPACE,
+    });
+    const got = parseNamespaceReads(r.stdout);
+    ctx.debug(
+      `exec ${NAMESPACE_READER_PYTHON} -c <namespace reader> ${chunk[0]} … (${chunk.length} namespaces) → ${r.timedOut ? 'timed out' : `exit ${r.code}`}, ${got.size} read, in ${Math.round(r.durationMs)} ms`,
+    );
+    return got;
+  });
+  return new Map(parts.flatMap((m) => [...m]));
+}
+
+/** The reader's view of a namespace, when it read this very one (same nsfs inode). */
+export function readerView(
+  facts: Pick<NodeFacts, 'namespaces'>,
+  name: string,
+  inode: number | undefined,
+): NamespaceRead | undefined {
+  const pre = facts.namespaces?.get(name);
+  return pre !== undefined && inode !== undefined && pre.inode === inode ? pre : undefined;
+}
+
+/** `ip -j -n <ns> addr show`: what the reader saw of the namespace, else one spawn. */
+export function ipAddr(
+  ctx: Context,
+  facts: Pick<NodeFacts, 'namespaces'>,
+  name: string,
+  inode: number | undefined,
+  timeoutMs: number,
+): Promise<ExecResult> {
+  const pre = readerView(facts, name, inode);
+  if (pre) {
+    return Promise.resolve({
+      code: 0,
+      signal: null,
+      stdout: pre.addrJson,
+      stderr: '',
+      timedOut: false,
+      durationMs: 0,
+    });
+  }
+  return run(ctx, 'ip', ['-j', '-n', name, 'addr', 'show'], timeoutMs);
 }

@@ -16,7 +16,7 @@ import {
   HEADER_NEUTRON_ROUTER_ID,
   HEADER_OVN_NETWORK_ID,
 } from '../../metadata/protocol.js';
-import type { NodeFacts } from './facts.js';
+import { type NodeFacts, readerView } from './facts.js';
 import { fail, hop, skip } from './hop.js';
 import type { NamespaceFacts } from './hops.js';
 import type { Hop } from './types.js';
@@ -134,7 +134,7 @@ export async function haproxyHop(
     return done();
   }
 
-  const binds = await listening(ctx, h, ns, nsFacts, running.pid, target, cfg);
+  const binds = await listening(ctx, facts, h, ns, nsFacts, running.pid, target, cfg);
   if (!binds) return done();
   h.detail = `bind ${binds.map((b) => `${b.host}:${b.port}`).join(', ')}${notes.length ? ` (${notes.join('; ')})` : ''}`;
   return done();
@@ -253,6 +253,7 @@ const RESOURCE_HEADER: Record<MetadataResource, string> = {
 /** The binds guests arrive on, when haproxy listens on all of them; undefined once h has failed. */
 async function listening(
   ctx: Context,
+  facts: Pick<NodeFacts, 'namespaces'>,
   h: Hop,
   ns: MetadataNamespace,
   nsFacts: NamespaceFacts,
@@ -260,8 +261,11 @@ async function listening(
   target: string,
   cfg: HaproxyConfig,
 ): Promise<HaproxyConfig['binds'] | undefined> {
-  // listening: /proc/<pid>/net/tcp{,6} is the namespace's own table
-  const tables = await Promise.all(['tcp', 'tcp6'].map((t) => readProcText(ctx.fs, `/proc/${pid}/net/${t}`)));
+  // listening: /proc/<pid>/net/tcp{,6} is the namespace's own table (trace --all: the reader's rows)
+  const pre = readerView(facts, ns.name, nsFacts.inode);
+  const tables = pre
+    ? [pre.tcp, pre.tcp6]
+    : await Promise.all(['tcp', 'tcp6'].map((t) => readProcText(ctx.fs, `/proc/${pid}/net/${t}`)));
   const rows = tables.flatMap((t) => (t === undefined ? [] : parseProcNetTcp(t)));
   const wantPort = ns.kind === 'qrouter' ? (nsFacts.redirectPort ?? 9697) : 80;
   const binds = cfg.binds.filter((b) => b.port === wantPort);

@@ -18,7 +18,7 @@ import {
 import { holdersOfSocket } from '../../host/proc.js';
 import { type Credentials, mayAccess, modeString, octalMode } from '../../host/users.js';
 import { fsReason } from '../../util/fs-reason.js';
-import { type NodeFacts, run } from './facts.js';
+import { ipAddr, type NodeFacts, run } from './facts.js';
 import { fail, firstLine, hop } from './hop.js';
 import type { Hop } from './types.js';
 
@@ -68,7 +68,7 @@ export async function namespaceHop(
   h.evidence.inode = inode;
   if (ns.kind === 'qrouter') return done(await qrouterRules(ctx, ns, h, inode, facts, timeoutMs));
 
-  const r = await run(ctx, 'ip', ['-j', '-n', ns.name, 'addr', 'show'], timeoutMs);
+  const r = await ipAddr(ctx, facts, ns.name, inode, timeoutMs);
   if (r.code !== 0) {
     fail(
       h,

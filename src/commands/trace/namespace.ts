@@ -352,7 +352,16 @@ export async function ownerHops(
         (await routingFromOpts(ctx.fs, r.statePath, r.ns.id, r.nsFacts.interfaces)));
   const [spawner, router] = await Promise.all([
     spawnerHop(ctx, r.ns, facts, { ...(routing ? { routing } : {}), ...(lookup ? { lookup } : {}), notes }),
-    routerHop(ctx, r.ns, r.nsFacts.exists, guestIp, routing, opts.probeTimeout * 1000),
+    routerHop(
+      ctx,
+      r.ns,
+      facts,
+      r.nsFacts.exists,
+      r.nsFacts.inode,
+      guestIp,
+      routing,
+      opts.probeTimeout * 1000,
+    ),
   ]);
   const owner = r.ns.kind === 'ovnmeta' ? undefined : facts.owners[r.ns.kind];
   const routedElsewhere =

@@ -5,7 +5,7 @@ import { describeOption, OVS_AGENT, respawnPolicy } from '../../host/neutron-age
 import { readProcText } from '../../host/proc.js';
 import { errorMessage } from '../../util/errors.js';
 import type { NodeFacts, OwnerFacts } from './facts.js';
-import { run } from './facts.js';
+import { ipAddr } from './facts.js';
 import { fail, firstLine, hop, skip } from './hop.js';
 import { type OpenStackLookup, ROUTER_INTERFACE_OWNERS } from './lookup.js';
 import type { Hop } from './types.js';
@@ -268,7 +268,9 @@ export function routerInterfaces(ifaces: readonly NetInterface[]) {
 export async function routerHop(
   ctx: Context,
   ns: MetadataNamespace,
+  facts: Pick<NodeFacts, 'namespaces'>,
   exists: boolean,
+  inode: number | undefined,
   guestIp: string | undefined,
   routing: NetworkRouting | undefined,
   timeoutMs: number,
@@ -296,7 +298,7 @@ export async function routerHop(
   }
   if (!exists) return skip(done(), 'no namespace');
   h.target = `router ${ns.id}`;
-  const r = await run(ctx, 'ip', ['-j', '-n', ns.name, 'addr', 'show'], timeoutMs);
+  const r = await ipAddr(ctx, facts, ns.name, inode, timeoutMs);
   if (r.code !== 0) {
     return fail(
       done(),
