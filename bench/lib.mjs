@@ -62,11 +62,11 @@ export function report(title, times, baseline) {
 }
 
 /**
- * The lab's variables (`. lab/env`), or undefined when the lab is not up: the benchmark that
+ * The lab's variables (`. <root>lab/env`, or another checkout's `<labDir>/env`), or undefined when the lab is not up: the benchmark that
  * needs it then says so and is skipped.
  */
-export function labEnv(root) {
-  const r = spawnSync('bash', ['-c', `. "${root}lab/env" && env -0`], { encoding: 'utf8' });
+export function labEnv(root, labDir = `${root}lab`) {
+  const r = spawnSync('bash', ['-c', `. "${labDir}/env" && env -0`], { encoding: 'utf8' });
   if (r.status !== 0) return undefined;
   return Object.fromEntries(
     r.stdout

@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median } from './lib.mjs';
+import { labEnv, median } from './lib.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -34,17 +34,11 @@ const labDir = (process.env.OSMETA_LAB_DIR ?? `${root}lab`).replace(/\/+$/, '');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const sizes = (process.env.BENCH_PROM_SIZES ?? '200,1000').split(',').map(Number);
 
-const envRun = spawnSync('bash', ['-c', `. "${labDir}/env" && env -0`], { encoding: 'utf8' });
-if (envRun.status !== 0) {
+const lab = labEnv(root, labDir);
+if (lab === undefined) {
   console.log('lab not up (lab/up): prometheus benchmark skipped');
   process.exit(0);
 }
-const lab = Object.fromEntries(
-  envRun.stdout
-    .split('\0')
-    .filter((kv) => kv.includes('='))
-    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-);
 const env = { ...process.env, ...lab, NO_COLOR: '1' };
 
 function labScript(...args) {

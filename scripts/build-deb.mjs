@@ -167,6 +167,8 @@ writeFileSync(
     'Priority: optional',
     'Architecture: amd64',
     'Depends: libc6 (>= 2.28), libstdc++6 (>= 5.2), libgcc-s1 | libgcc1',
+    // trace --all reads many namespaces through one python3 helper; without it, one `ip` each
+    'Recommends: python3, iproute2',
     `Installed-Size: ${sizeKb}`,
     'Maintainer: osmeta maintainers <osmeta@localhost>',
     `Description: ${pkg.description}`,
