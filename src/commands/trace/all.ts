@@ -10,6 +10,7 @@ import {
   MAX_GUEST_TRIES,
   memoAgents,
   NEUTRON_GUEST_TRIES,
+  ovnFor,
   ownerHops,
   passive,
   result,
@@ -133,10 +134,12 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
       rnotes,
       r.ns.kind === 'qdhcp' && (r.nsHop.status === 'fail' || r.haproxyHop.status === 'fail'),
     );
+    const ovn = await ovnFor(ctx, r, shared, undefined, opts, rnotes);
     const hops = inHopOrder({
       namespace: r.nsHop,
       spawner: owners.spawner,
       router: owners.router,
+      ovn,
       haproxy: r.haproxyHop,
       socket,
       agent: shared.agentHop,

@@ -92,7 +92,11 @@ export async function traceGuest(ctx: Context, opts: TraceOptions, deps: TraceDe
         routers = [];
       }
     }
-    const ovn = facts.agents.ovn.svc !== undefined;
+    // an OVN chassis: its agent or ovn-controller runs here, or an ovnmeta- namespace exists
+    const ovn =
+      facts.agents.ovn.svc !== undefined ||
+      facts.ovnController !== undefined ||
+      local.some((n) => n.kind === 'ovnmeta');
     expected = ovn
       ? [`ovnmeta-${port.networkId}`]
       : [`qdhcp-${port.networkId}`, ...routers.map((r) => `qrouter-${r}`)];

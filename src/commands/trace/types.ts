@@ -5,6 +5,7 @@ export const HOP_NAMES = [
   'namespace',
   'spawner',
   'router',
+  'ovn',
   'haproxy',
   'socket',
   'agent',

@@ -46,7 +46,8 @@ export function renderTrace(r: TraceResult, s: Styles, width = 100, ext: Escape 
       : ` ${s.cyan('guest')} ${s.dim('none known (give --ip to probe as a guest)')}`,
   );
   out.push(` ${s.dim('│')}`);
-  const chain = r.hops.filter((h) => PASSIVE.has(h.name));
+  // the ovn hop says nothing about a namespace of ML2/OVS
+  const chain = r.hops.filter((h) => PASSIVE.has(h.name) && (h.name !== 'ovn' || r.kind === 'ovnmeta'));
   const probes = r.hops.filter((h) => !PASSIVE.has(h.name));
   chain.forEach((h, i) => {
     out.push(...hopLines(h, s, i === chain.length - 1, w, ext));
@@ -62,7 +63,9 @@ export function renderTrace(r: TraceResult, s: Styles, width = 100, ext: Escape 
     out.push(`${s.bold('cause:')} ${ext(r.diagnosis.cause)}`);
     if (r.diagnosis.fix) out.push(`${s.bold('fix:')}   ${ext(r.diagnosis.fix)}`);
   } else {
-    const skipped = r.hops.filter((h) => h.status === 'skip').map((h) => h.name);
+    const skipped = r.hops
+      .filter((h) => h.status === 'skip' && (h.name !== 'ovn' || r.kind === 'ovnmeta'))
+      .map((h) => h.name);
     out.push(
       `${s.green('✔')} every hop is healthy${skipped.length ? s.dim(` (not checked: ${skipped.join(', ')})`) : ''}`,
     );
