@@ -159,7 +159,9 @@ export async function ovnNode(lab: LabNode): Promise<OvnNode> {
     .file(`/run/netns/${OVNMETA}`, '', { ino: OVNMETA_INO })
     .file(
       conf,
-      fixture('haproxy-config/ovnmeta.conf').replace('/var/lib/neutron/metadata_proxy', lab.socketPath),
+      fixture('haproxy-config/ovnmeta.conf')
+        .replace('/var/lib/neutron/metadata_proxy', lab.socketPath)
+        .replace('/var/lib/neutron/external', `${STATE}/external`),
     )
     .file(`${STATE}/external/pids/${OVN_NET}.pid.haproxy`, `${OVN_HAPROXY_PID}\n`)
     .file('/etc/neutron/neutron.conf', '[DEFAULT]\ncore_plugin = ml2\n')

@@ -10,6 +10,8 @@ import {
   metadataPortRow,
   OVN_AGENT_PID,
   OVN_CONTROLLER_PID,
+  OVN_HAPROXY_PID,
+  OVN_INI,
   OVN_NET,
   OVNMETA,
   type OvnNode,
@@ -237,6 +239,21 @@ describe('what only OVN breaks: named at the ovn hop', () => {
     ovn.sbTables.Datapath_Binding = [];
     const { doc } = await traceJson(['--netns', OVNMETA, '--ip', VM1.ip]);
     expect(doc.diagnosis).toMatchObject({ hop: 'ovn', code: 'ovn_network_missing' });
+  });
+});
+
+describe('the hops OVN shares with ML2/OVS, on an ovnmeta namespace', () => {
+  it("haproxy killed and the agent's ProcessMonitor off: nothing respawns it", async () => {
+    const ini = lab.node.entries.get(OVN_INI)!.content!;
+    lab.node.file(OVN_INI, `${ini}[agent]\ncheck_child_processes_interval = 0\n`);
+    lab.node.kill(OVN_HAPROXY_PID);
+    const { code, doc } = await traceJson(['--netns', OVNMETA, '--ip', VM1.ip]);
+    expect(code).toBe(3);
+    expect(doc.diagnosis).toMatchObject({ hop: 'haproxy', code: 'haproxy_dead' });
+    expect(doc.diagnosis!.cause).toContain(
+      `nothing respawns it: check_child_processes_interval = 0 (${OVN_INI}:11), check_child_processes_action = respawn`,
+    );
+    expect(doc.diagnosis!.fix).toMatch(/^restart neutron-ovn-metadata-agent: /);
   });
 });
 
