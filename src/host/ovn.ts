@@ -202,10 +202,11 @@ export async function readNetwork(client: OvsdbClient, networkId: string): Promi
   };
 }
 
-/** The metadata port's IPv4 addresses: its mac column, else neutron:cidrs (what the agent configures). */
+/**
+ * The metadata port's IPv4 addresses as the agent configures them: its neutron:cidrs (without them
+ * the agent tears the namespace down, agent.py provision_datapath).
+ */
 export function metadataPortIps(p: BindingRow): string[] {
-  const fromMac = p.addresses.slice(1).filter((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
-  if (fromMac.length > 0) return fromMac;
   return (p.externalIds['neutron:cidrs'] ?? '')
     .split(' ')
     .map((c) => c.split('/')[0] ?? '')
