@@ -50,7 +50,12 @@ export function metadataPortRow(mac = `fa:16:3e:00:00:02 ${METADATA_PORT_IP}`): 
   };
 }
 
-export function vifRow(ip: string, port: string, chassis: string | null): Row {
+export function vifRow(
+  ip: string,
+  port: string,
+  chassis: string | null,
+  owner?: { id: string; project: string },
+): Row {
   return {
     logical_port: port,
     type: '',
@@ -58,15 +63,18 @@ export function vifRow(ip: string, port: string, chassis: string | null): Row {
     mac: `fa:16:3e:fe:cc:24 ${ip}`,
     chassis: chassis === null ? set() : uuid(chassis),
     datapath: uuid('dp-1'),
-    external_ids: map({ 'neutron:device_owner': 'compute:nova' }),
+    external_ids: map({
+      'neutron:device_owner': 'compute:nova',
+      ...(owner ? { 'neutron:device_id': owner.id, 'neutron:project_id': owner.project } : {}),
+    }),
   };
 }
 
 export async function ovnNode(lab: LabNode): Promise<OvnNode> {
   const bindings: Row[] = [
     metadataPortRow(),
-    vifRow(VM1.ip, 'port-vm1', 'ch-1'),
-    vifRow(VM3.ip, 'port-vm3', 'ch-1'),
+    vifRow(VM3.ip, 'port-vm3', 'ch-1', { id: VM3.id, project: VM3.project }),
+    vifRow(VM1.ip, 'port-vm1', 'ch-1', { id: VM1.id, project: VM1.project }),
     { ...vifRow('10.99.0.5', 'port-other-net', 'ch-1'), datapath: uuid('dp-2') },
   ];
   const sbTables: FakeOvsdb['dbs'][string] = {

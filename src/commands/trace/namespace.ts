@@ -18,7 +18,7 @@ import { type HaproxyFacts, haproxyHop } from './haproxy-hop.js';
 import { hop, skip } from './hop.js';
 import { type NamespaceFacts, namespaceHop, socketHop } from './hops.js';
 import { isComputePort, type OpenStackLookup, type PortInfo, ROUTER_INTERFACE_OWNERS } from './lookup.js';
-import { explainedByOvn, type OvnNodeView, ovnHop, ovnNodeView } from './ovn-hop.js';
+import { explainedByOvn, type OvnNodeView, ovnHop, ovnNodeView, sbGuests } from './ovn-hop.js';
 import {
   isRouted,
   type NetworkRouting,
@@ -127,7 +127,10 @@ export function socketFor(
   return p;
 }
 
-/** Guests to impersonate on the socket: --ip/--server, else the DHCP host file, else Neutron. */
+/**
+ * Guests to impersonate on the socket: --ip/--server, else the DHCP host file (qdhcp-) or OVN's
+ * southbound database (ovnmeta-), else Neutron.
+ */
 export async function guestCandidates(
   ctx: Context,
   ns: MetadataNamespace,
@@ -135,7 +138,12 @@ export async function guestCandidates(
   statePath: string,
   lazy: () => Promise<OpenStackLookup | undefined>,
   notes: string[],
+  local?: { shared: Shared; timeoutMs: number },
 ): Promise<Guest[]> {
+  if (ns.kind === 'ovnmeta' && local?.shared.ovn) {
+    const guests = await sbGuests(ctx, await local.shared.ovn, ns.id, local.timeoutMs);
+    if (guests.length > 0) return guests.slice(0, MAX_GUEST_TRIES);
+  }
   if (ns.kind === 'qdhcp') {
     const ips = await hostFileGuests(ctx.fs, statePath, ns.id, nsFacts.interfaces);
     if (ips.length > 0) return ips.slice(0, MAX_GUEST_TRIES).map((ip) => ({ ip, source: 'dhcp-host-file' }));
@@ -211,7 +219,9 @@ export async function socketAndNova(
     const why =
       r.ns.kind === 'qdhcp'
         ? `no guest to impersonate: no DHCP host file under ${r.statePath}/dhcp/${r.ns.id} and no Neutron credentials`
-        : 'no guest to impersonate without Neutron credentials';
+        : r.ns.kind === 'ovnmeta'
+          ? "no guest to impersonate: no compute port in OVN's southbound database and no Neutron credentials"
+          : 'no guest to impersonate without Neutron credentials';
     return {
       socket: skip(hop('probe-socket', shared.agent.settings.socket.value, t, t), `${why}: give --ip`),
       nova: skip(
@@ -417,7 +427,10 @@ export async function traceNamespace(
   const guests =
     given.guests ??
     (opts.ip ? [{ ip: opts.ip, source: 'option' as const }] : undefined) ??
-    (await guestCandidates(ctx, ns, r.nsFacts, r.statePath, lookup, notes));
+    (await guestCandidates(ctx, ns, r.nsFacts, r.statePath, lookup, notes, {
+      shared,
+      timeoutMs: opts.probeTimeout * 1000,
+    }));
   // Neutron is loaded for these hops only when the namespace itself looks broken (a healthy trace
   // with --ip needs no API) or when it was given (--server/--ip found the guest through it)
   const ownBroken = r.nsHop.status === 'fail' || r.haproxyHop.status === 'fail';

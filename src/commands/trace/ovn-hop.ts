@@ -1,6 +1,7 @@
 import type { Context } from '../../context.js';
 import type { MetadataNamespace, NetInterface } from '../../host/netns.js';
 import {
+  type BindingRow,
   bindingsForIp,
   type ChassisView,
   chassisByUuid,
@@ -25,8 +26,9 @@ import {
 import { where } from '../../host/service-config.js';
 import { errorMessage } from '../../util/errors.js';
 import { type AgentFacts, type NodeFacts, servesMetadata } from './facts.js';
+import { byIp } from './guests.js';
 import { fail, hop, skip } from './hop.js';
-import type { Hop } from './types.js';
+import type { Guest, Hop } from './types.js';
 
 // The ovn hop: what only OVN can break on a chassis. ovn-controller here, the southbound database
 // answering at the agent's own ovn_sb_connection, this chassis and the agent's record on it, the
@@ -48,7 +50,12 @@ export interface OvnNodeView {
   controllerSbAnswers?: boolean;
   chassis?: ChassisView;
   chassisError?: string;
+  /** each network's bindings, read once per trace (the ovn hop and the guest candidates share them) */
+  networks: Map<string, Promise<NetworkRead>>;
 }
+
+/** A network's bindings, and the chassis the asked-about guest is bound to when it is not this one. */
+export type NetworkRead = { net: NetworkBindings } | { error: OvsdbFailure | Error };
 
 const failure = (err: unknown) =>
   err instanceof OvsdbFailure ? err : new OvsdbFailure('error', errorMessage(err));
@@ -80,6 +87,7 @@ export async function ovnNodeView(
   const conns = agent.ovn!;
   const view: OvnNodeView = {
     agent,
+    networks: new Map(),
     sbConnection: conns.sb.value,
     ovsConnection: conns.ovs.value,
     ...(conns.sb.from ? { sbFrom: where(conns.sb.from)! } : {}),
@@ -119,9 +127,61 @@ export async function ovnNodeView(
   return view;
 }
 
-/** What the OVN hop learned about the namespace's network, for the namespace hop's verdict. */
-export interface OvnNetworkFacts {
-  metadataPortIps?: string[];
+/** The network's datapath and bindings from the SB the agent uses, once per trace. */
+export function networkRead(
+  ctx: Context,
+  view: OvnNodeView,
+  networkId: string,
+  timeoutMs: number,
+): Promise<NetworkRead> {
+  let p = view.networks.get(networkId);
+  if (!p) {
+    p = (async (): Promise<NetworkRead> => {
+      if (!view.sb) return { error: view.sbError ?? new Error('the southbound database was not reached') };
+      const sb = await connectAny(ctx, view.sb.text, timeoutMs);
+      if ('error' in sb) return { error: sb.error };
+      try {
+        return { net: await readNetwork(sb.client, networkId) };
+      } catch (err) {
+        return { error: failure(err) };
+      } finally {
+        sb.client.close();
+      }
+    })();
+    view.networks.set(networkId, p);
+  }
+  return p;
+}
+
+/**
+ * Guests to impersonate on the socket, from the SB: the network's VIF ports with an IPv4 address,
+ * those bound to this chassis first (what the DHCP host file is for a qdhcp- namespace).
+ */
+export async function sbGuests(
+  ctx: Context,
+  view: OvnNodeView | undefined,
+  networkId: string,
+  timeoutMs: number,
+): Promise<Guest[]> {
+  if (!view?.sb) return [];
+  const read = await networkRead(ctx, view, networkId, timeoutMs);
+  if (!('net' in read)) return [];
+  const here = view.chassis?.chassis?.uuid;
+  return read.net.vifs
+    .filter(
+      (v) => v.chassis !== undefined && (v.externalIds['neutron:device_owner'] ?? '').startsWith('compute:'),
+    )
+    .map((v) => ({ v, ip: v.addresses.slice(1).find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a)) }))
+    .filter((x): x is { v: BindingRow; ip: string } => x.ip !== undefined)
+    .sort((a, b) => Number(b.v.chassis === here) - Number(a.v.chassis === here) || byIp(a.ip, b.ip))
+    .map(({ v, ip }) => {
+      const g: Guest = { ip, source: 'ovn-sb', portId: v.logicalPort };
+      const device = v.externalIds['neutron:device_id'];
+      const project = v.externalIds['neutron:project_id'];
+      if (device) g.instanceId = device;
+      if (project) g.projectId = project;
+      return g;
+    });
 }
 
 const CONSEQUENCES = new Set([
@@ -279,32 +339,37 @@ export async function ovnHop(
     }
   }
   // the network: its datapath, its metadata localport, the guest's binding
-  const sb = await connectAny(ctx, view.sb!.text, timeoutMs);
-  let net: NetworkBindings;
-  let guestChassis: { name: string; hostname: string } | undefined;
-  if ('error' in sb) {
-    return fail(
-      done(),
-      `SB ${view.sb!.text}: ${describeFailure(sb.error)}`,
-      `the southbound database at the agent's ${sbSetting} stopped answering (${describeFailure(sb.error)})`,
-      `check the SB ovsdb-server; then restart ${agent.program}`,
-      'sb_unreachable',
-    );
-  }
-  try {
-    net = await readNetwork(sb.client, ns.id);
-    const bound = guestIp === undefined ? [] : bindingsForIp(net.vifs, guestIp);
-    const c = bound.length === 1 ? bound[0]!.chassis : undefined;
-    if (c !== undefined && c !== chassis?.chassis?.uuid) {
-      const row = await chassisByUuid(sb.client, c);
-      if (row) guestChassis = { name: row.name, hostname: row.hostname };
+  const read = await networkRead(ctx, view, ns.id, timeoutMs);
+  if (!('net' in read)) {
+    if (read.error instanceof OvsdbFailure && !['protocol', 'too-large'].includes(read.error.outcome)) {
+      return fail(
+        done(),
+        `SB ${view.sb!.text}: ${describeFailure(read.error)}`,
+        `the southbound database at the agent's ${sbSetting} stopped answering (${describeFailure(read.error)})`,
+        `check the SB ovsdb-server; then restart ${agent.program}`,
+        'sb_unreachable',
+      );
     }
-  } catch (err) {
-    notes.push(`the SB's bindings of network ${ns.id} could not be read: ${errorMessage(err)}`);
+    notes.push(`the SB's bindings of network ${ns.id} could not be read: ${errorMessage(read.error)}`);
     h.detail = `${OVN_CONTROLLER} pid ${view.controllerPid}, SB answers; bindings not read`;
     return done();
-  } finally {
-    sb.client.close();
+  }
+  const net = read.net;
+  let guestChassis: { name: string; hostname: string } | undefined;
+  const asked = guestIp === undefined ? [] : bindingsForIp(net.vifs, guestIp);
+  const askedChassis = asked.length === 1 ? asked[0]!.chassis : undefined;
+  if (askedChassis !== undefined && askedChassis !== chassis?.chassis?.uuid) {
+    const sb = await connectAny(ctx, view.sb!.text, timeoutMs);
+    if ('client' in sb) {
+      try {
+        const row = await chassisByUuid(sb.client, askedChassis);
+        if (row) guestChassis = { name: row.name, hostname: row.hostname };
+      } catch (err) {
+        notes.push(`the SB's Chassis ${askedChassis} could not be read: ${errorMessage(err)}`);
+      } finally {
+        sb.client.close();
+      }
+    }
   }
   h.evidence.datapath = net.datapath ?? null;
   if (!net.datapath) {

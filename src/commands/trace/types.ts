@@ -53,7 +53,7 @@ export interface Diagnosis {
 export interface Guest {
   ip: string;
   /** where the address came from */
-  source: 'option' | 'dhcp-host-file' | 'neutron';
+  source: 'option' | 'dhcp-host-file' | 'neutron' | 'ovn-sb';
   instanceId?: string;
   projectId?: string;
   portId?: string;

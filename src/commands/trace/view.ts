@@ -78,7 +78,9 @@ function guestSource(src: string): string {
     ? '--ip/--server'
     : src === 'dhcp-host-file'
       ? "the DHCP agent's host file"
-      : 'Neutron';
+      : src === 'ovn-sb'
+        ? "OVN's southbound database"
+        : 'Neutron';
 }
 
 export async function renderAll(

@@ -111,9 +111,17 @@ describe('trace --netns ovnmeta-<network> on a healthy chassis', () => {
     }
   });
 
-  it('without a guest, counts the ports bound here', async () => {
-    const { code, hop } = await traceJson(['--netns', OVNMETA]);
+  it('without a guest and without Neutron: impersonates a port the SB binds here, counts the ports bound here', async () => {
+    const { code, doc, hop } = await traceJson(['--netns', OVNMETA]);
     expect(hop('ovn').detail).toMatch(/, 2 ports bound here$/);
+    expect((doc as unknown as { guest: unknown }).guest).toMatchObject({
+      ip: VM1.ip,
+      source: 'ovn-sb',
+      portId: 'port-vm1',
+      instanceId: VM1.id,
+    });
+    expect(hop('probe-socket').status).toBe('ok');
+    expect(hop('probe-nova').status).toBe('ok');
     expect(code).toBe(0);
   });
 
@@ -173,7 +181,7 @@ describe('what only OVN breaks: named at the ovn hop', () => {
   });
 
   it('the guest is bound to another chassis: names it and its host', async () => {
-    ovn.bindings[1] = vifRow(VM1.ip, 'port-vm1', 'ch-2');
+    ovn.bindings[2] = vifRow(VM1.ip, 'port-vm1', 'ch-2');
     const { code, doc, hop } = await traceJson(['--netns', OVNMETA, '--ip', VM1.ip]);
     expect(code).toBe(3);
     expect(doc.diagnosis).toMatchObject({ hop: 'ovn', code: 'port_bound_elsewhere' });
@@ -194,16 +202,16 @@ describe('what only OVN breaks: named at the ovn hop', () => {
     ['dup', 'guest_port_duplicate'],
     ['none', 'guest_port_missing'],
   ])('the guest binding %s → %s', async (what, code) => {
-    if (what === null) ovn.bindings[1] = vifRow(VM1.ip, 'port-vm1', null);
+    if (what === null) ovn.bindings[2] = vifRow(VM1.ip, 'port-vm1', null);
     if (what === 'dup') ovn.bindings.push(vifRow(VM1.ip, 'port-vm1-copy', 'ch-1'));
-    if (what === 'none') ovn.bindings.splice(1, 1);
+    if (what === 'none') ovn.bindings.splice(2, 1);
     const { doc } = await traceJson(['--netns', OVNMETA, '--ip', VM1.ip]);
     expect(doc.diagnosis).toMatchObject({ hop: 'ovn', code });
   });
 
   it('no port of the network bound here (no guest asked)', async () => {
-    ovn.bindings[1] = vifRow(VM1.ip, 'port-vm1', 'ch-2');
-    ovn.bindings[2] = vifRow(VM3.ip, 'port-vm3', 'ch-2');
+    ovn.bindings[2] = vifRow(VM1.ip, 'port-vm1', 'ch-2');
+    ovn.bindings[1] = vifRow(VM3.ip, 'port-vm3', 'ch-2');
     const { doc } = await traceJson(['--netns', OVNMETA]);
     expect(doc.diagnosis).toMatchObject({ hop: 'ovn', code: 'no_port_bound_here' });
   });
@@ -320,9 +328,21 @@ describe('neutron-ovn-agent (2024.1+) with its metadata extension', () => {
 });
 
 describe('trace --all and --ip on an OVN chassis', () => {
+  it('--all: the ovnmeta namespace healthy, its agent probed once as a guest the SB names', async () => {
+    const r = await runCli(['trace', '--all', '--json'], { fs: lab.node.fs(), exec: ovn.exec, uid: 0 });
+    const doc = JSON.parse(r.stdout) as { ok: boolean; namespaces: (TraceJson & { guest: unknown })[] };
+    const o = doc.namespaces.find((n) => n.netns === OVNMETA)!;
+    expect(o.ok, JSON.stringify(o.diagnosis)).toBe(true);
+    expect(o.guest).toMatchObject({ ip: VM1.ip, source: 'ovn-sb' });
+    expect(o.hops.find((h) => h.name === 'probe-socket')!.status).toBe('ok');
+    expect(o.hops.find((h) => h.name === 'ovn')!.status).toBe('ok');
+    expect(lab.agent.requests.filter((q) => q['x-ovn-network-id'] === OVN_NET)).toHaveLength(1);
+    expect(r.code).toBe(doc.ok ? 0 : 3);
+  });
+
   it('--all includes the ovnmeta namespace; the metrics carry the ovn hop', async () => {
-    ovn.bindings[1] = vifRow(VM1.ip, 'port-vm1', 'ch-2');
-    ovn.bindings[2] = vifRow(VM3.ip, 'port-vm3', 'ch-2');
+    ovn.bindings[2] = vifRow(VM1.ip, 'port-vm1', 'ch-2');
+    ovn.bindings[1] = vifRow(VM3.ip, 'port-vm3', 'ch-2');
     const r = await runCli(['trace', '--all', '--prometheus', '-'], {
       fs: lab.node.fs(),
       exec: ovn.exec,
@@ -340,8 +360,8 @@ describe('trace --all and --ip on an OVN chassis', () => {
   });
 
   it('--ip of a guest bound to another chassis, its namespace gone here: says which chassis serves it', async () => {
-    ovn.bindings[1] = vifRow(VM1.ip, 'port-vm1', 'ch-2');
-    ovn.bindings[2] = vifRow(VM3.ip, 'port-vm3', 'ch-2');
+    ovn.bindings[2] = vifRow(VM1.ip, 'port-vm1', 'ch-2');
+    ovn.bindings[1] = vifRow(VM3.ip, 'port-vm3', 'ch-2');
     lab.node.remove(`/run/netns/${OVNMETA}`);
     const port: PortInfo = {
       id: 'port-vm1',
