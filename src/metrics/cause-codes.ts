@@ -34,7 +34,7 @@ export const CAUSE_RULES: Readonly<Record<string, readonly Rule[]>> = {
   ],
   ovn: [
     ['ovn_controller_down', /^ovn-controller is not running on this node/],
-    ['sb_unreachable', /^the southbound database at the agent's /],
+    ['sb_unreachable', /^the southbound database at .* (does not answer|stopped answering)/],
     ['ovs_system_id_missing', /^the local Open vSwitch database has no external_ids:system-id/],
     ['chassis_missing', /^the SB has no Chassis named /],
     ['agent_chassis_record_missing', /^Chassis(_Private)? \S+ has no external_ids:/],

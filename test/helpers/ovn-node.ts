@@ -180,13 +180,7 @@ export async function ovnNode(lab: LabNode): Promise<OvnNode> {
       tcp6: TCP_HEADER,
     })
     .process(OVN_CONTROLLER_PID, {
-      argv: [
-        'ovn-controller',
-        'unix:/var/run/openvswitch/db.sock',
-        '-vconsole:emer',
-        '--pidfile',
-        '--detach',
-      ],
+      argv: ['ovn-controller', ovs.remote, '-vconsole:emer', '--pidfile', '--detach'],
     });
   node.writeAgentIni();
   return node;

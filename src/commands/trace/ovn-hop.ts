@@ -40,6 +40,8 @@ export interface OvnNodeView {
   controllerPid?: number;
   sbConnection: string;
   sbFrom?: string;
+  /** whose setting sbConnection is: the running agent's, or ovn-controller's (the agent's is unknown) */
+  sbSource: 'agent' | 'ovn-remote';
   ovsConnection: string;
   local?: LocalOvs;
   localError?: OvsdbFailure;
@@ -89,11 +91,21 @@ export async function ovnNodeView(
     agent,
     networks: new Map(),
     sbConnection: conns.sb.value,
+    sbSource: 'agent',
     ovsConnection: conns.ovs.value,
     ...(conns.sb.from ? { sbFrom: where(conns.sb.from)! } : {}),
     ...(facts.ovnController ? { controllerPid: facts.ovnController.parent.pid } : {}),
   };
-  const local = await connectAny(ctx, conns.ovs.value, timeoutMs);
+  // the agent's [ovs] ovsdb_connection, else the database ovn-controller was started with
+  const controllerDb = facts.ovnController?.parent.argv.slice(1).find((a) => /^(unix|tcp|ssl):/.test(a));
+  let local = await connectAny(ctx, conns.ovs.value, timeoutMs);
+  if ('error' in local && controllerDb !== undefined && controllerDb !== conns.ovs.value) {
+    const other = await connectAny(ctx, controllerDb, timeoutMs);
+    if ('client' in other) {
+      local = other;
+      view.ovsConnection = controllerDb;
+    }
+  }
   if ('client' in local) {
     try {
       view.local = await readLocalOvs(local.client);
@@ -105,11 +117,18 @@ export async function ovnNodeView(
   } else {
     view.localError = local.error;
   }
-  const sb = await connectAny(ctx, conns.sb.value, timeoutMs);
+  // a stopped agent's config is Debian's defaults at best: ovn-controller's SB is the one in use
+  const trusted = agent.svc !== undefined && agent.config.source === 'process';
+  if (!trusted && view.local?.ovnRemote) {
+    view.sbConnection = view.local.ovnRemote;
+    view.sbSource = 'ovn-remote';
+    delete view.sbFrom;
+  }
+  const sb = await connectAny(ctx, view.sbConnection, timeoutMs);
   if ('error' in sb) {
     view.sbError = sb.error;
     // does ovn-controller's SB answer? then only the agent's setting is wrong
-    if (view.local?.ovnRemote && view.local.ovnRemote !== conns.sb.value) {
+    if (view.local?.ovnRemote && view.local.ovnRemote !== view.sbConnection) {
       const other = await connectAny(ctx, view.local.ovnRemote, timeoutMs);
       view.controllerSbAnswers = 'client' in other;
       if ('client' in other) other.client.close();
@@ -244,13 +263,16 @@ export async function ovnHop(
   h.evidence = {
     ovnController: view.controllerPid ?? null,
     sbConnection: view.sbConnection,
-    sbConnectionFrom: view.sbFrom ?? null,
+    sbConnectionFrom: view.sbFrom ?? (view.sbSource === 'ovn-remote' ? 'ovn-remote' : null),
     sbAnswered: view.sb !== undefined,
     ovsConnection: view.ovsConnection,
     systemId: view.local?.systemId ?? null,
     ovnRemote: view.local?.ovnRemote ?? null,
   };
-  const sbSetting = `[ovn] ovn_sb_connection = ${view.sbConnection} (${view.sbFrom ?? 'default'})`;
+  const sbSetting =
+    view.sbSource === 'ovn-remote'
+      ? `ovn-controller's external_ids:ovn-remote = ${view.sbConnection} (the stopped agent's own setting is unknown)`
+      : `the agent's [ovn] ovn_sb_connection = ${view.sbConnection} (${view.sbFrom ?? 'default'})`;
 
   // containerized deployments keep the databases' sockets and ovn-controller in containers
   const unreachable = (f: OvsdbFailure | undefined) =>
@@ -284,7 +306,7 @@ export async function ovnHop(
     return fail(
       done(),
       `SB ${view.sbConnection}: ${describeFailure(view.sbError)}`,
-      `the southbound database at the agent's ${sbSetting} does not answer (${describeFailure(view.sbError)})${controller}: the agent cannot look ports up or follow bindings, so it provisions no namespace and new guests get no metadata`,
+      `the southbound database at ${sbSetting} does not answer (${describeFailure(view.sbError)})${controller}: the agent cannot look ports up or follow bindings, so it provisions no namespace and new guests get no metadata`,
       view.controllerSbAnswers === true
         ? `set ovn_sb_connection to ${view.local!.ovnRemote} in the agent's config and restart ${agent.program}`
         : `check the SB ovsdb-server (ovn-central: ovsdb-server for OVN_Southbound) and that ${view.sbConnection} is where it listens; then restart ${agent.program}`,
@@ -345,7 +367,7 @@ export async function ovnHop(
       return fail(
         done(),
         `SB ${view.sb!.text}: ${describeFailure(read.error)}`,
-        `the southbound database at the agent's ${sbSetting} stopped answering (${describeFailure(read.error)})`,
+        `the southbound database at ${sbSetting} stopped answering (${describeFailure(read.error)})`,
         `check the SB ovsdb-server; then restart ${agent.program}`,
         'sb_unreachable',
       );

@@ -225,6 +225,19 @@ describe('what only OVN breaks: named at the ovn hop', () => {
     expect(doc.diagnosis).toMatchObject({ hop: 'agent', code: 'agent_down' });
   });
 
+  it("the agent stopped, its config unknown: the SB is ovn-controller's, the local database the one ovn-controller uses", async () => {
+    lab.node.kill(OVN_AGENT_PID).remove(OVN_INI);
+    const { doc, hop } = await traceJson(['--netns', OVNMETA, '--ip', VM1.ip]);
+    expect(hop('ovn')).toMatchObject({ status: 'ok' });
+    expect(hop('ovn').evidence).toMatchObject({
+      sbConnection: ovn.sb.remote,
+      sbConnectionFrom: 'ovn-remote',
+      ovsConnection: ovn.ovs.remote,
+      systemId: CHASSIS,
+    });
+    expect(doc.diagnosis).toMatchObject({ hop: 'agent', code: 'agent_down' });
+  });
+
   it('an SB without Chassis_Private (OVN before 20.09): the record is read from Chassis', async () => {
     delete ovn.sbTables.Chassis_Private;
     ovn.sbTables.Chassis![0]!.external_ids = map({ 'neutron:ovn-metadata-id': 'x-1' });
@@ -268,6 +281,8 @@ describe('the hops OVN shares with ML2/OVS, on an ovnmeta namespace', () => {
 describe("when OVN's databases cannot be reached", () => {
   it('containerized: one line, the ovn hop skipped, the other hops checked', async () => {
     ovn.writeAgentIni({ sb: 'unix:/run/ovn/ovnsb_db.sock', ovs: 'unix:/run/openvswitch/db.sock' });
+    // ovn-controller runs in its container, with the container's paths
+    lab.node.process(OVN_CONTROLLER_PID, { argv: ['ovn-controller', 'unix:/run/openvswitch/db.sock'] });
     const r = await trace(['--netns', OVNMETA, '--ip', VM1.ip], { json: false });
     expect(r.code).toBe(0);
     const notes = r.stderr.split('\n').filter((l) => l.includes("OVN's databases"));
