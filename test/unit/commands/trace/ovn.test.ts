@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { traceGuest } from '../../../../src/commands/trace/guest.js';
 import type { OpenStackLookup, PortInfo } from '../../../../src/commands/trace/lookup.js';
 import { createTestContext, runCli } from '../../../helpers/context.js';
-import { type LabNode, labNode, STATE, VM1, VM3 } from '../../../helpers/lab-node.js';
+import { type LabNode, labNode, NET, NS, STATE, VM1, VM3 } from '../../../helpers/lab-node.js';
 import {
   CHASSIS,
   METADATA_PORT_IP,
@@ -386,10 +386,17 @@ describe('trace --all and --ip on an OVN chassis', () => {
       deviceOwner: 'compute:nova',
       fixedIps: [VM1.ip],
     };
+    const metadataPort: PortInfo = {
+      ...port,
+      id: 'port-md',
+      deviceId: OVNMETA,
+      deviceOwner: 'network:distributed',
+      fixedIps: ['10.90.0.2'],
+    };
     const lookup: OpenStackLookup = {
       portsByIp: async () => [port],
       portsByDevice: async () => [port],
-      portsOnNetwork: async () => [port],
+      portsOnNetwork: async () => [port, metadataPort],
       server: async () => ({ id: VM1.id, name: 'lab-vm1', projectId: VM1.project }),
     };
     const { ctx } = createTestContext({ fs: lab.node.fs(), exec: ovn.exec, uid: 0 });
@@ -407,4 +414,32 @@ describe('trace --all and --ip on an OVN chassis', () => {
 // keep the helper's row builders honest
 it('fake SB rows use wire notation', () => {
   expect(uuid('x')).toEqual(['uuid', 'x']);
+});
+
+it('--ip on a node that also runs an OVN agent: a network without an OVN metadata port is ML2/OVS', async () => {
+  const lab2 = await labNode();
+  const ovn2 = await ovnNode(lab2);
+  try {
+    const port: PortInfo = {
+      id: 'port-vm1',
+      networkId: NET,
+      projectId: VM1.project,
+      deviceId: VM1.id,
+      deviceOwner: 'compute:nova',
+      fixedIps: [VM1.ip],
+    };
+    const lookup: OpenStackLookup = {
+      portsByIp: async () => [port],
+      portsByDevice: async () => [port],
+      portsOnNetwork: async () => [port],
+      server: async () => ({ id: VM1.id, name: 'lab-vm1', projectId: VM1.project }),
+    };
+    const { ctx } = createTestContext({ fs: lab2.node.fs(), exec: ovn2.exec, uid: 0 });
+    const r = await traceGuest(ctx, { ip: VM1.ip, probeTimeout: 5 }, { openstack: async () => lookup });
+    expect(r.netns).toBe(NS);
+    expect(r.hops.find((h) => h.name === 'ovn')?.status).toBe('skip');
+  } finally {
+    await ovn2.close();
+    await lab2.close();
+  }
 });
