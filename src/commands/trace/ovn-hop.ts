@@ -277,14 +277,19 @@ export async function ovnHop(
   // containerized deployments keep the databases' sockets and ovn-controller in containers
   const unreachable = (f: OvsdbFailure | undefined) =>
     f !== undefined && ['no-socket', 'denied', 'unsupported'].includes(f.outcome);
-  if (unreachable(view.localError) && (view.sbError === undefined || unreachable(view.sbError))) {
+  if (unreachable(view.localError) && unreachable(view.sbError)) {
     const why = view.sbError?.outcome === 'unsupported' ? view.sbError.message : 'containerized deployment?';
     notes.push(
-      `OVN's databases cannot be read from here (${view.ovsConnection}: ${describeFailure(view.localError!)}; ${view.sbConnection}: ${view.sbError ? describeFailure(view.sbError) : 'not tried'}; ${why}): ovn-controller, chassis and port bindings not checked`,
+      `OVN's databases cannot be read from here (${view.ovsConnection}: ${describeFailure(view.localError!)}; ${view.sbConnection}: ${describeFailure(view.sbError!)}; ${why}): ovn-controller, chassis and port bindings not checked`,
     );
     return skip(done(), "OVN's databases cannot be read from here: not checked");
   }
-  if (view.controllerPid === undefined) {
+  if (view.controllerPid === undefined && !view.local) {
+    // neither the process nor its database in sight: ovn-controller may run in a container
+    notes.push(
+      `${OVN_CONTROLLER} is not seen on this node and ${view.ovsConnection} cannot be read (containerized?): not checked`,
+    );
+  } else if (view.controllerPid === undefined) {
     return fail(
       done(),
       `${OVN_CONTROLLER} is not running on this node`,
@@ -373,7 +378,7 @@ export async function ovnHop(
       );
     }
     notes.push(`the SB's bindings of network ${ns.id} could not be read: ${errorMessage(read.error)}`);
-    h.detail = `${OVN_CONTROLLER} pid ${view.controllerPid}, SB answers; bindings not read`;
+    h.detail = "SB answers; the network's bindings not read";
     return done();
   }
   const net = read.net;
@@ -500,10 +505,18 @@ export async function ovnHop(
     ? `chassis ${chassis.chassis.name} (${agent.program} registered)`
     : 'chassis not read';
   h.target = `network ${ns.id} on ${systemId ?? 'this chassis'}`;
-  h.detail = `${OVN_CONTROLLER} pid ${view.controllerPid}, SB ${view.sb!.text} answers, ${chassisText}, metadata port ${ips.join(', ')}${
-    guestIp !== undefined
-      ? `, ${guestIp} bound here`
-      : `, ${boundHere.length} port${boundHere.length === 1 ? '' : 's'} bound here`
-  }`;
+  const controller =
+    view.controllerPid === undefined
+      ? `${OVN_CONTROLLER} not seen`
+      : `${OVN_CONTROLLER} pid ${view.controllerPid}`;
+  const bound =
+    here === undefined
+      ? guestIp !== undefined
+        ? `${guestIp} bound (this chassis unknown)`
+        : `${net.vifs.filter((v) => v.chassis !== undefined).length} ports bound`
+      : guestIp !== undefined
+        ? `${guestIp} bound here`
+        : `${boundHere.length} port${boundHere.length === 1 ? '' : 's'} bound here`;
+  h.detail = `${controller}, SB ${view.sb!.text} answers, ${chassisText}, metadata port ${ips.join(', ')}, ${bound}`;
   return done();
 }

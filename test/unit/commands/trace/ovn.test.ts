@@ -292,6 +292,19 @@ describe("when OVN's databases cannot be reached", () => {
     expect(r.stdout).toMatch(/– ovn /);
   });
 
+  it('ovn-controller in a container (neither it nor its database in sight): a note, the SB still read', async () => {
+    ovn.writeAgentIni({ ovs: 'unix:/run/openvswitch/db.sock' });
+    lab.node.kill(OVN_CONTROLLER_PID);
+    const r = await trace(['--netns', OVNMETA, '--ip', VM1.ip], { json: false });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      'note: ovn-controller is not seen on this node and unix:/run/openvswitch/db.sock cannot be read (containerized?): not checked\n',
+    );
+    expect(r.stdout).toMatch(
+      /✔ ovn .*\n.*ovn-controller not seen, SB tcp:\S+ answers, chassis not read, metadata port 10\.90\.0\.2, 10\.90\.0\.10 bound \(this chassis unknown\)\n/,
+    );
+  });
+
   it('ssl: says it is not supported, in one line, and goes on', async () => {
     ovn.writeAgentIni({ sb: 'ssl:127.0.0.1:6642' });
     const r = await trace(['--netns', OVNMETA, '--ip', VM1.ip], { json: false });
