@@ -8,6 +8,7 @@ import {
   HEADER_INSTANCE_ID_SIGNATURE,
   HEADER_NEUTRON_NETWORK_ID,
   HEADER_NEUTRON_ROUTER_ID,
+  HEADER_OVN_NETWORK_ID,
   HEADER_TENANT_ID,
   METADATA_HOST,
   NOVA_INTERNAL_ERROR,
@@ -46,6 +47,8 @@ export interface SocketTarget {
   forwardedFor: string;
   networkId?: string;
   routerId?: string;
+  /** ML2/OVN: the agent finds the port by X-OVN-Network-ID (neutron agent/ovn/metadata/server.py) */
+  ovnNetworkId?: string;
   /** for diagnosis only (never sent): the port's and the server's projects, when looked up */
   portProjectId?: string;
   serverProjectId?: string;
@@ -75,9 +78,11 @@ export function headersFor(t: MetadataTarget): Record<string, string> {
   return {
     Host: METADATA_HOST,
     [HEADER_FORWARDED_FOR]: t.forwardedFor,
-    ...(t.routerId !== undefined
-      ? { [HEADER_NEUTRON_ROUTER_ID]: t.routerId }
-      : { [HEADER_NEUTRON_NETWORK_ID]: t.networkId ?? '' }),
+    ...(t.ovnNetworkId !== undefined
+      ? { [HEADER_OVN_NETWORK_ID]: t.ovnNetworkId }
+      : t.routerId !== undefined
+        ? { [HEADER_NEUTRON_ROUTER_ID]: t.routerId }
+        : { [HEADER_NEUTRON_NETWORK_ID]: t.networkId ?? '' }),
     Accept: 'application/json',
   };
 }
@@ -125,7 +130,9 @@ export function transportHint(e: TransportError, t: MetadataTarget): OsmetaError
     switch (e.failure) {
       case 'socket-missing':
         hint =
-          'is neutron-metadata-agent running on this node? compare metadata_proxy_socket in metadata_agent.ini';
+          t.ovnNetworkId !== undefined
+            ? 'is neutron-ovn-metadata-agent (or neutron-ovn-agent with its metadata extension) running on this node? compare metadata_proxy_socket in its config'
+            : 'is neutron-metadata-agent running on this node? compare metadata_proxy_socket in metadata_agent.ini';
         break;
       case 'socket-denied':
         hint = "run as root or as the agent's user (neutron): the socket is usually mode 0644";
@@ -373,7 +380,12 @@ async function explainSocket(
   because: string,
 ): Promise<OsmetaError> {
   const t = e.target as SocketTarget;
-  const on = t.routerId !== undefined ? `router ${t.routerId}` : `network ${t.networkId}`;
+  const on =
+    t.ovnNetworkId !== undefined
+      ? `OVN network ${t.ovnNetworkId}`
+      : t.routerId !== undefined
+        ? `router ${t.routerId}`
+        : `network ${t.networkId}`;
   switch (res.status) {
     case 404: {
       const listingPath = parentListing(e.doc);
@@ -391,7 +403,9 @@ async function explainSocket(
         {
           hint: projectsDiffer
             ? `the port of ${t.forwardedFor} is in project ${t.portProjectId}, the server in ${t.serverProjectId}: the agent sends the port's project as X-Tenant-ID and nova refuses it`
-            : `no single port on the ${on} has ${t.forwardedFor} as a fixed IP, or nova refused the port's instance in the port's project; a direct osmeta get (without --via-socket) tells the two apart`,
+            : t.ovnNetworkId !== undefined
+              ? `no single port of the network bound to a chassis has ${t.forwardedFor} in OVN's southbound database (the agent's lookup), or nova refused the port's instance in the port's project; osmeta trace --ip ${t.forwardedFor} on the chassis tells which`
+              : `no single port on the ${on} has ${t.forwardedFor} as a fixed IP, or nova refused the port's instance in the port's project; a direct osmeta get (without --via-socket) tells the two apart`,
         },
       );
     }

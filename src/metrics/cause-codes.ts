@@ -16,6 +16,7 @@ export const CAUSE_RULES: Readonly<Record<string, readonly Rule[]>> = {
     ['metadata_ipv6_not_ready', /while the host has IPv6/],
     ['iptables_unreadable', /^iptables-save in \S+ failed/],
     ['nat_redirect_missing', /^the nat rule that sends .* is missing/],
+    ['metadata_port_address_missing', /but not the network's metadata port address/],
   ],
   spawner: [
     ['spawner_not_running', /^neutron-(dhcp|l3)-agent is not running on this node/],
@@ -30,6 +31,22 @@ export const CAUSE_RULES: Readonly<Record<string, readonly Rule[]>> = {
     ['router_no_interfaces', /has no internal \(qr-\) interface/],
     ['router_interface_down', /^the router's interface on .* is down/],
     ['router_unreadable', /^ip -n \S+ addr failed/],
+  ],
+  ovn: [
+    ['ovn_controller_down', /^ovn-controller is not running on this node/],
+    ['sb_unreachable', /^the southbound database at .* (does not answer|stopped answering)/],
+    ['ovs_system_id_missing', /^the local Open vSwitch database has no external_ids:system-id/],
+    ['chassis_missing', /^the SB has no Chassis named /],
+    ['agent_chassis_record_missing', /^Chassis(_Private)? \S+ has no external_ids:/],
+    ['ovn_network_missing', /^the SB has no datapath for network /],
+    ['metadata_port_missing', /has no metadata port in the SB/],
+    ['metadata_port_no_ip', /^the network's metadata port \S+ has no IPv4 address/],
+    ['metadata_port_ip_mismatch', /^the metadata port's address .* is on no device of /],
+    ['guest_port_missing', /^no port of network \S+ has \S+ in its SB Port_Binding/],
+    ['guest_port_duplicate', /^\d+ ports of network \S+ have \S+ in the SB/],
+    ['guest_port_unbound', /'s port \S+ is bound to no chassis/],
+    ['port_bound_elsewhere', /'s port \S+ is bound to .*, not to this node's chassis/],
+    ['no_port_bound_here', /^no VIF port of network \S+ is bound to this chassis/],
   ],
   haproxy: [
     ['haproxy_dead', /^haproxy is dead in /],
@@ -58,6 +75,7 @@ export const CAUSE_RULES: Readonly<Record<string, readonly Rule[]>> = {
     ['socket_dir_not_searchable', /^haproxy runs as \S+ and cannot reach .* has no search permission/],
   ],
   agent: [
+    ['ovn_agent_metadata_off', /^neutron-ovn-agent runs without its metadata extension/],
     ['agent_down', / is not running on this node/],
     ['nova_secret_in_default', /^nova\.conf sets metadata_proxy_shared_secret in \[DEFAULT\]/],
     ['secret_mismatch', /^metadata_proxy_shared_secret in .* differs from nova\.conf \[neutron\]/],

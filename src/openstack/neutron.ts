@@ -145,3 +145,27 @@ export async function routersOnNetwork(session: Session, networkId: string): Pro
     ),
   ];
 }
+
+/** device_owner of the metadata port neutron-server makes per network under ML2/OVN (a localport). */
+export const OVN_METADATA_PORT_OWNER = 'network:distributed';
+
+/** Who serves a network's metadata, from its ports: OVN's ovnmeta- namespace, or a router's proxy. */
+export interface MetadataServing {
+  /** the network has an ML2/OVN metadata port: X-OVN-Network-ID, whatever the routers */
+  ovn: boolean;
+  routers: string[];
+}
+
+export async function metadataServing(session: Session, networkId: string): Promise<MetadataServing> {
+  const ports = await listPorts(session, { networkId });
+  return {
+    ovn: ports.some((p) => p.deviceOwner === OVN_METADATA_PORT_OWNER),
+    routers: [
+      ...new Set(
+        ports
+          .filter((p) => ROUTER_INTERFACE_OWNERS.includes(p.deviceOwner) && p.deviceId !== '')
+          .map((p) => p.deviceId),
+      ),
+    ],
+  };
+}

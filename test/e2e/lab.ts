@@ -7,10 +7,13 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** The lab scripts: this checkout's, or LAB_DIR's (another checkout's lab/, e.g. a newer flavour). */
+export const LAB_DIR = (process.env.LAB_DIR ?? `${ROOT}lab`).replace(/\/+$/, '');
+
 /** The lab's facts (lab/env), loaded once. */
 export function labEnv(): Record<string, string> {
   if (cached) return cached;
-  const r = spawnSync('bash', ['-c', `. "${ROOT}lab/env" && env -0`], { encoding: 'utf8' });
+  const r = spawnSync('bash', ['-c', `. "${LAB_DIR}/env" && env -0`], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`cannot source lab/env (is the lab up? run lab/up): ${r.stderr}`);
   const env: Record<string, string> = {};
   for (const kv of r.stdout.split('\0')) {
@@ -21,6 +24,18 @@ export function labEnv(): Record<string, string> {
   return env;
 }
 let cached: Record<string, string> | undefined;
+
+/**
+ * The lab's flavour (lab/env's LAB_FLAVOUR): 'ovs' (ML2/OVS, the default) or 'ovn'. Suites that
+ * need one flavour's namespaces run only on it.
+ */
+export function labFlavour(): string {
+  try {
+    return labEnv().LAB_FLAVOUR ?? 'ovs';
+  } catch {
+    return 'ovs';
+  }
+}
 
 export function lab(name: string): string {
   const v = labEnv()[name];
@@ -83,7 +98,7 @@ export function osmeta(args: string[], o: RunOptions = {}): Promise<CliResult> {
  */
 export function labScript(script: string, ...args: string[]): void {
   const timeout = Number(process.env.LAB_SCRIPT_TIMEOUT ?? 420) * 1000;
-  const r = spawnSync(`${ROOT}lab/${script}`, args, { encoding: 'utf8', timeout });
+  const r = spawnSync(`${LAB_DIR}/${script}`, args, { encoding: 'utf8', timeout });
   if (r.status !== 0)
     throw new Error(`lab/${script} ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
 }

@@ -49,6 +49,11 @@ export const GET = defineCommand({
       parseNetworkId(),
     ),
     value('--router-id <id>', 'X-Neutron-Router-ID for --via-socket, instead of a network', parseRouterId()),
+    value(
+      '--ovn-network-id <id>',
+      "X-OVN-Network-ID for --via-socket: the ML2/OVN agent's socket (default: Neutron tells, by the network's OVN metadata port)",
+      parseNetworkId('--ovn-network-id'),
+    ),
     flag('--raw', 'the body exactly as sent, also on a terminal'),
     text(
       '-o, --output <file>',
@@ -63,5 +68,6 @@ Examples:
   osmeta get web-1 --ec2 meta-data/local-ipv4
   osmeta get web-1 --all --json
   osmeta get --project-id 1bdf2554e6544b96a1d84276bf1cdb37 cc44da1b-aa6c-4ab2-926d-31aa6e134fb0 user_data -o ud
-  sudo osmeta get web-1 --via-socket /var/lib/neutron/metadata_proxy`,
+  sudo osmeta get web-1 --via-socket /var/lib/neutron/metadata_proxy
+  sudo osmeta get <id> --via-socket /var/lib/neutron/metadata_proxy --forwarded-for 10.0.0.5 --ovn-network-id <net>`,
 });

@@ -18,7 +18,7 @@ import {
 } from '../../metadata/api.js';
 import { loadCloud, type ResolvedCloud } from '../../openstack/config.js';
 import { HttpClient, type HttpStreamResponse, TransportError } from '../../openstack/http.js';
-import { listPorts, routersOnNetwork } from '../../openstack/neutron.js';
+import { listPorts, metadataServing } from '../../openstack/neutron.js';
 import { findServer, firstFixedIPv4, type Server } from '../../openstack/nova.js';
 import type { OpenStackFlags } from '../../openstack/options.js';
 import { createSession, registerCloudSecrets, type Session } from '../../openstack/session.js';
@@ -99,12 +99,14 @@ export function validateGetOptions(o: GetOptions): void {
     });
   }
   if (o.projectId !== undefined && o.allProjects) throw conflict('--project-id', '--all-projects');
-  if (o.networkId !== undefined && o.routerId !== undefined) throw conflict('--network-id', '--router-id');
-  if ((o.networkId !== undefined || o.routerId !== undefined) && o.viaSocket === undefined) {
-    throw usageError(
-      'CONFLICTING_OPTIONS',
-      `${o.networkId !== undefined ? '--network-id' : '--router-id'} needs --via-socket`,
-    );
+  const resources = [
+    o.networkId !== undefined && '--network-id',
+    o.routerId !== undefined && '--router-id',
+    o.ovnNetworkId !== undefined && '--ovn-network-id',
+  ].filter((x): x is string => x !== false);
+  if (resources.length > 1) throw conflict(resources[0]!, resources[1]!);
+  if (resources.length === 1 && o.viaSocket === undefined) {
+    throw usageError('CONFLICTING_OPTIONS', `${resources[0]} needs --via-socket`);
   }
   if (o.projectId !== undefined && !isUuid(o.server)) {
     throw usageError('INVALID_UUID', `'${o.server}' is not an instance UUID`, {
@@ -177,16 +179,18 @@ async function socketTarget(o: GetOptions & { viaSocket: string }, sessions: Ses
   let forwardedFor = o.forwardedFor;
   let networkId = o.networkId;
   let routerId = o.routerId;
+  let ovnNetworkId = o.ovnNetworkId;
   let diagnosis: { portProjectId?: string; serverProjectId?: string } = {};
   let server: ServerSummary;
-  if (forwardedFor !== undefined && (networkId !== undefined || routerId !== undefined) && isUuid(o.server)) {
+  const given = networkId !== undefined || routerId !== undefined || ovnNetworkId !== undefined;
+  if (forwardedFor !== undefined && given && isUuid(o.server)) {
     server = { id: o.server.toLowerCase(), name: null, projectId: null, status: null };
   } else {
     const s = await sessions.open();
     const found = await findServer(s, o.server, { allProjects: o.allProjects === true });
     server = summary(found);
     forwardedFor ??= firstFixedIPv4(found);
-    if (networkId === undefined && routerId === undefined) {
+    if (!given) {
       const ports = await listPorts(s, { deviceId: found.id });
       // nova's addresses can be empty (a port of another project): the port's address is the guest's
       const wanted = forwardedFor;
@@ -205,10 +209,12 @@ async function socketTarget(o: GetOptions & { viaSocket: string }, sessions: Ses
         );
       }
       forwardedFor ??= port.fixedIps.find((f) => isIP(f.ipAddress) === 4)?.ipAddress;
-      networkId = port.networkId;
-      // a routed network is served by its router's proxy: ask as qrouter-'s haproxy does
-      routerId = (await routersOnNetwork(s, port.networkId))[0];
-      if (routerId !== undefined) networkId = undefined;
+      // ML2/OVN serves every network from its ovnmeta- namespace (X-OVN-Network-ID); under ML2/OVS a
+      // routed network is served by its router's proxy: ask as qrouter-'s haproxy does
+      const serving = await metadataServing(s, port.networkId);
+      if (serving.ovn) ovnNetworkId = port.networkId;
+      else if (serving.routers[0] !== undefined) routerId = serving.routers[0];
+      else networkId = port.networkId;
       diagnosis = { portProjectId: port.projectId, serverProjectId: found.projectId };
     }
     if (forwardedFor === undefined) {
@@ -222,7 +228,11 @@ async function socketTarget(o: GetOptions & { viaSocket: string }, sessions: Ses
       via: 'socket',
       socketPath: o.viaSocket,
       forwardedFor,
-      ...(routerId !== undefined ? { routerId } : { networkId: networkId ?? '' }),
+      ...(ovnNetworkId !== undefined
+        ? { ovnNetworkId }
+        : routerId !== undefined
+          ? { routerId }
+          : { networkId: networkId ?? '' }),
       ...diagnosis,
     },
     server,

@@ -3,7 +3,7 @@ import { OsmetaError, operationalError } from '../../errors.js';
 import { fetchMetadata, type MetadataResponse, type MetadataTarget } from '../../metadata/api.js';
 import { loadCloud } from '../../openstack/config.js';
 import { HttpClient, type TlsOptions } from '../../openstack/http.js';
-import { listPorts, type Port, routersOnNetwork } from '../../openstack/neutron.js';
+import { listPorts, type MetadataServing, metadataServing, type Port } from '../../openstack/neutron.js';
 import { findServer, firstFixedIPv4, listServers, type Server } from '../../openstack/nova.js';
 import type { OpenStackFlags } from '../../openstack/options.js';
 import { createSession, registerCloudSecrets, type Session } from '../../openstack/session.js';
@@ -293,17 +293,17 @@ function withRetries(c: CheckOutcome, retries: number): CheckOutcome {
     : c;
 }
 
-/** Routers per network, asked once per session (smoke --all-projects checks many servers per network). */
-const routerCache = new WeakMap<Session, Map<string, Promise<string[]>>>();
-function routersOf(session: Session, networkId: string): Promise<string[]> {
-  let m = routerCache.get(session);
+/** Who serves each network's metadata, asked once per session (smoke --all-projects checks many servers per network). */
+const servingCache = new WeakMap<Session, Map<string, Promise<MetadataServing>>>();
+function servingOf(session: Session, networkId: string): Promise<MetadataServing> {
+  let m = servingCache.get(session);
   if (!m) {
     m = new Map();
-    routerCache.set(session, m);
+    servingCache.set(session, m);
   }
   let p = m.get(networkId);
   if (!p) {
-    p = routersOnNetwork(session, networkId);
+    p = metadataServing(session, networkId);
     m.set(networkId, p);
   }
   return p;
@@ -341,10 +341,11 @@ async function socketCheck(
     port.projectId !== server.projectId
       ? `port ${port.id} belongs to project ${port.projectId}, the instance to ${server.projectId}: the agent sends the port's project and nova refuses it (404)`
       : undefined;
-  // a routed network is served by its router's proxy (qrouter-): ask with X-Neutron-Router-ID, as it does
-  let routerId: string | undefined;
+  // ML2/OVN: the ovnmeta- namespace's haproxy sends X-OVN-Network-ID; ML2/OVS: a routed network is
+  // served by its router's proxy (qrouter-) with X-Neutron-Router-ID, as it does
+  let serving: MetadataServing;
   try {
-    routerId = (await routersOf(session, port.networkId))[0];
+    serving = await servingOf(session, port.networkId);
   } catch (err) {
     if (err instanceof OsmetaError)
       return result({
@@ -353,19 +354,25 @@ async function socketCheck(
       });
     throw err;
   }
+  const routerId = serving.ovn ? undefined : serving.routers[0];
   const a = await ask(
     ctx,
     http,
-    routerId !== undefined
-      ? { via: 'socket', socketPath, forwardedFor: ip, routerId }
-      : { via: 'socket', socketPath, forwardedFor: ip, networkId: port.networkId },
+    serving.ovn
+      ? { via: 'socket', socketPath, forwardedFor: ip, ovnNetworkId: port.networkId }
+      : routerId !== undefined
+        ? { via: 'socket', socketPath, forwardedFor: ip, routerId }
+        : { via: 'socket', socketPath, forwardedFor: ip, networkId: port.networkId },
     '/openstack/latest/meta_data.json',
     o.retries,
   );
   const checked = a.res
     ? checkSocket(a.res, server, portNote)
     : { ok: false, detail: a.error ?? 'no answer' };
-  const outcome =
-    routerId !== undefined ? { ...checked, detail: `${checked.detail} (as router ${routerId})` } : checked;
+  const outcome = serving.ovn
+    ? { ...checked, detail: `${checked.detail} (as OVN network ${port.networkId})` }
+    : routerId !== undefined
+      ? { ...checked, detail: `${checked.detail} (as router ${routerId})` }
+      : checked;
   return result(withRetries(outcome, a.retries), a.retries, a.durationMs);
 }

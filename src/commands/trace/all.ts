@@ -10,6 +10,7 @@ import {
   MAX_GUEST_TRIES,
   memoAgents,
   NEUTRON_GUEST_TRIES,
+  ovnFor,
   ownerHops,
   passive,
   result,
@@ -20,6 +21,7 @@ import {
   socketFor,
   type TraceDeps,
 } from './namespace.js';
+import { sbGuests } from './ovn-hop.js';
 import { probeHaproxy } from './probes.js';
 import { type Guest, type Hop, inHopOrder, type TraceAllResult, type TraceOptions } from './types.js';
 
@@ -73,11 +75,17 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
   const healthy = runs.filter(
     ({ r, socket }) => r.nsHop.status === 'ok' && r.haproxyHop.status === 'ok' && socket.status === 'ok',
   );
-  const local = await mapLimit(healthy, 16, ({ r }) =>
-    r.ns.kind === 'qdhcp'
-      ? hostFileGuests(ctx.fs, r.statePath, r.ns.id, r.nsFacts.interfaces)
-      : Promise.resolve([]),
-  );
+  const local = await mapLimit(healthy, 16, async ({ r, shared }): Promise<Guest[]> => {
+    if (r.ns.kind === 'qdhcp') {
+      const ips = await hostFileGuests(ctx.fs, r.statePath, r.ns.id, r.nsFacts.interfaces);
+      return ips.map((ip) => ({ ip, source: 'dhcp-host-file' as const }));
+    }
+    // OVN: the SB's ports of the network (read once: the ovn hop reads the same)
+    if (r.ns.kind === 'ovnmeta' && shared.ovn) {
+      return sbGuests(ctx, await shared.ovn, r.ns.id, opts.probeTimeout * 1000);
+    }
+    return [];
+  });
   const asked = new Set(healthy.filter((_, i) => local[i]!.length === 0).slice(0, NEUTRON_GUEST_TRIES));
   const remote = await Promise.all(
     healthy.map((h) =>
@@ -86,9 +94,7 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
   );
   for (const [i, { r, shared }] of healthy.entries()) {
     if (probeNovaBy.has(shared.agent.program)) continue;
-    const guests: Guest[] = local[i]!.length
-      ? local[i]!.slice(0, MAX_GUEST_TRIES).map((ip) => ({ ip, source: 'dhcp-host-file' as const }))
-      : remote[i]!;
+    const guests: Guest[] = local[i]!.length ? local[i]!.slice(0, MAX_GUEST_TRIES) : remote[i]!;
     if (guests.length === 0) continue;
     const out = await socketAndNova(ctx, r, shared, opts, { guests, lookup }, notes);
     probeNovaBy.set(shared.agent.program, { ...out, netns: r.ns.name });
@@ -112,7 +118,10 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
     if (sharedProbe && sharedProbe.netns === r.ns.name) {
       ({ socket: socketProbe, nova: novaProbe, guest } = sharedProbe);
     } else if (probe && opts.probeAll) {
-      const guests = await guestCandidates(ctx, r.ns, r.nsFacts, r.statePath, lookup, rnotes);
+      const guests = await guestCandidates(ctx, r.ns, r.nsFacts, r.statePath, lookup, rnotes, {
+        shared,
+        timeoutMs: opts.probeTimeout * 1000,
+      });
       const out = await socketAndNova(ctx, r, shared, opts, { guests, lookup }, rnotes);
       socketProbe = out.socket;
       novaProbe = sharedProbe?.nova ?? out.nova;
@@ -143,10 +152,12 @@ export async function traceAll(ctx: Context, opts: TraceOptions, deps: TraceDeps
       rnotes,
       r.ns.kind === 'qdhcp' && (r.nsHop.status === 'fail' || r.haproxyHop.status === 'fail'),
     );
+    const ovn = await ovnFor(ctx, r, shared, undefined, opts, rnotes);
     const hops = inHopOrder({
       namespace: r.nsHop,
       spawner: owners.spawner,
       router: owners.router,
+      ovn,
       haproxy: r.haproxyHop,
       socket,
       agent: shared.agentHop,

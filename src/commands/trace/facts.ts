@@ -7,6 +7,7 @@ import {
   parseNamespaceReads,
 } from '../../host/netns-reader.js';
 import { OVS_AGENT, type SpawnerOptions, spawnerOptions } from '../../host/neutron-agents.js';
+import { OVN_AGENT, OVN_CONTROLLER, type OvnAgentConnections, ovnAgentConnections } from '../../host/ovn.js';
 import { listProcesses, type ProcessInfo, readProcText } from '../../host/proc.js';
 import { parseProcNetUnix, type UnixRow } from '../../host/proc-net.js';
 import type { ConfigSet } from '../../host/service-config.js';
@@ -37,6 +38,8 @@ export interface AgentFacts {
   svc?: ServiceProcesses;
   config: ConfigSet & { source: 'process' | 'default' };
   settings: MetadataAgentSettings;
+  /** OVN agents: their SB and local OVS connections, [agent] extensions */
+  ovn?: OvnAgentConnections;
 }
 
 export interface NovaFacts {
@@ -65,6 +68,8 @@ export interface NodeFacts {
   hostname: string;
   /** trace --all: every namespace's addresses and listening sockets, read up front in a few processes */
   namespaces?: ReadonlyMap<string, NamespaceRead>;
+  /** ovn-controller on this node (OVN chassis) */
+  ovnController?: ServiceProcesses;
 }
 
 export interface OwnerFacts {
@@ -78,6 +83,8 @@ export interface OwnerFacts {
 const AGENT_DEFAULT_FILES: Record<string, string[]> = {
   [METADATA_AGENT]: ['/etc/neutron/neutron.conf', '/etc/neutron/metadata_agent.ini'],
   [OVN_METADATA_AGENT]: ['/etc/neutron/neutron_ovn_metadata_agent.ini', '/etc/neutron/neutron.conf'],
+  // neutron master: etc/oslo-config-generator/ovn_agent.ini (output_file …/plugins/ml2/ovn_agent.ini)
+  [OVN_AGENT]: ['/etc/neutron/neutron.conf', '/etc/neutron/plugins/ml2/ovn_agent.ini'],
   [DHCP_AGENT]: ['/etc/neutron/neutron.conf', '/etc/neutron/dhcp_agent.ini'],
   [L3_AGENT]: ['/etc/neutron/neutron.conf', '/etc/neutron/l3_agent.ini'],
 };
@@ -104,6 +111,7 @@ export async function gatherNodeFacts(ctx: Context): Promise<NodeFacts> {
       AGENT_DEFAULT_FILES[program] ?? defaultConfigPaths('neutron', program),
     );
     const f: AgentFacts = { program, config, settings: metadataAgentSettings(config) };
+    if (program !== METADATA_AGENT) f.ovn = ovnAgentConnections(config);
     ctx.io.secret(f.settings.secret?.value, 'shared-secret');
     if (svc) f.svc = svc;
     return f;
@@ -127,28 +135,48 @@ export async function gatherNodeFacts(ctx: Context): Promise<NodeFacts> {
     }
     return { program, config, options, ...(svc ? { svc } : {}) };
   };
-  const [ml2, ovn, dhcp, l3, dhcpOwner, l3Owner, ovsAgent, hostname] = await Promise.all([
-    agentFacts(METADATA_AGENT),
-    agentFacts(OVN_METADATA_AGENT),
-    spawner(DHCP_AGENT),
-    spawner(L3_AGENT),
-    owner(DHCP_AGENT),
-    owner(L3_AGENT),
-    findService(ctx.fs, processes, OVS_AGENT),
-    readProcText(ctx.fs, '/proc/sys/kernel/hostname'),
-  ]);
+  const [ml2, ovnMeta, ovnAgent, dhcp, l3, dhcpOwner, l3Owner, ovsAgent, hostname, ovnController] =
+    await Promise.all([
+      agentFacts(METADATA_AGENT),
+      agentFacts(OVN_METADATA_AGENT),
+      agentFacts(OVN_AGENT),
+      spawner(DHCP_AGENT),
+      spawner(L3_AGENT),
+      owner(DHCP_AGENT),
+      owner(L3_AGENT),
+      findService(ctx.fs, processes, OVS_AGENT),
+      readProcText(ctx.fs, '/proc/sys/kernel/hostname'),
+      findService(ctx.fs, processes, OVN_CONTROLLER),
+    ]);
   return {
     processes,
     byNetns,
     accounts,
     unix: unixText === undefined ? [] : parseProcNetUnix(unixText),
     hostIpv6,
-    agents: { ml2, ovn },
+    agents: { ml2, ovn: ovnServing(ovnMeta, ovnAgent) },
     spawners: [dhcp, l3].filter((s) => s !== undefined),
     owners: { qdhcp: dhcpOwner, qrouter: l3Owner },
     ...(ovsAgent ? { ovsAgent } : {}),
     hostname: (hostname ?? '').trim(),
+    ...(ovnController ? { ovnController } : {}),
   };
+}
+
+/** Whether neutron-ovn-agent serves metadata: `[agent] extensions` names it. */
+export const servesMetadata = (a: AgentFacts) =>
+  a.program !== OVN_AGENT || !!a.ovn?.extensions.includes('metadata');
+
+/**
+ * The OVN agent that serves metadata here: neutron-ovn-agent with its metadata extension (2024.1+)
+ * or neutron-ovn-metadata-agent, whichever runs; neither: the one whose config is on disk.
+ */
+export function ovnServing(meta: AgentFacts, agent: AgentFacts): AgentFacts {
+  if (agent.svc && servesMetadata(agent)) return agent;
+  if (meta.svc) return meta;
+  if (agent.svc) return agent;
+  const own = (a: AgentFacts, file: string) => a.config.paths.some((p) => p.endsWith(`/${file}`));
+  return own(agent, 'ovn_agent.ini') && !own(meta, 'neutron_ovn_metadata_agent.ini') ? agent : meta;
 }
 
 /** The metadata agent that serves a namespace of this kind. */

@@ -13,7 +13,7 @@ import { errorMessage } from '../../util/errors.js';
 import { firstIPv4, isIPv4Address } from '../../util/ip.js';
 import { mapLimit } from '../../util/pool.js';
 import { gatherNodeFacts, type NodeFacts, run } from './facts.js';
-import { type PortInfo, ROUTER_INTERFACE_OWNERS } from './lookup.js';
+import { OVN_METADATA_PORT_OWNER, type PortInfo, ROUTER_INTERFACE_OWNERS } from './lookup.js';
 import { guestFromPort, lazyLookup, type TraceDeps, traceNamespace } from './namespace.js';
 import type { Guest, TraceOptions, TraceResult } from './types.js';
 
@@ -83,16 +83,23 @@ export async function traceGuest(ctx: Context, opts: TraceOptions, deps: TraceDe
   let expected: string[] = [];
   if (port) {
     let routers: string[] = [];
+    // ML2/OVN: neutron-server gives every network a metadata port (network:distributed)
+    let ovnNetwork: boolean | undefined;
     if (lookup) {
       try {
-        routers = (await lookup.portsOnNetwork(port.networkId))
-          .filter((p) => ROUTER_INTERFACE_OWNERS.includes(p.deviceOwner))
-          .map((p) => p.deviceId);
+        const onNet = await lookup.portsOnNetwork(port.networkId);
+        routers = onNet.filter((p) => ROUTER_INTERFACE_OWNERS.includes(p.deviceOwner)).map((p) => p.deviceId);
+        ovnNetwork = onNet.some((p) => p.deviceOwner === OVN_METADATA_PORT_OWNER);
       } catch {
         routers = [];
       }
     }
-    const ovn = facts.agents.ovn.svc !== undefined;
+    // Neutron unasked: an OVN chassis (its agent or ovn-controller runs here, an ovnmeta- exists)
+    const ovn =
+      ovnNetwork ??
+      (facts.agents.ovn.svc !== undefined ||
+        facts.ovnController !== undefined ||
+        local.some((n) => n.kind === 'ovnmeta'));
     expected = ovn
       ? [`ovnmeta-${port.networkId}`]
       : [`qdhcp-${port.networkId}`, ...routers.map((r) => `qrouter-${r}`)];

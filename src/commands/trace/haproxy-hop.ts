@@ -7,7 +7,12 @@ import {
   serverSocketPath,
 } from '../../host/haproxy-config.js';
 import { KIND_AGENT, type MetadataNamespace } from '../../host/netns.js';
-import { describeOption, respawnPolicy } from '../../host/neutron-agents.js';
+import {
+  describeOption,
+  respawnPolicy,
+  type SpawnerOptions,
+  spawnerOptions,
+} from '../../host/neutron-agents.js';
 import { isAlive, type ProcessInfo, readProcText, readStatus, runsProgram } from '../../host/proc.js';
 import { listensOn, parseProcNetTcp } from '../../host/proc-net.js';
 import type { Credentials } from '../../host/users.js';
@@ -16,7 +21,7 @@ import {
   HEADER_NEUTRON_ROUTER_ID,
   HEADER_OVN_NETWORK_ID,
 } from '../../metadata/protocol.js';
-import { type NodeFacts, readerView } from './facts.js';
+import { type NodeFacts, type OwnerFacts, readerView } from './facts.js';
 import { fail, hop, skip } from './hop.js';
 import type { NamespaceFacts } from './hops.js';
 import type { Hop } from './types.js';
@@ -157,7 +162,7 @@ async function haproxyDown(
   const { pidFile, filePid } = f;
   const alive = filePid !== undefined && !Number.isNaN(filePid) && (await isAlive(ctx.fs, filePid));
   const byHand = !f.confFound ? '' : `; by hand: ip netns exec ${ns.name} haproxy -f ${hf.confPath}`;
-  const owner = ns.kind === 'ovnmeta' ? undefined : facts.owners[ns.kind];
+  const owner = ns.kind === 'ovnmeta' ? ovnOwner(facts) : facts.owners[ns.kind];
   const policy = owner ? respawnPolicy(owner.options) : undefined;
   // the ProcessMonitor respawns a proxy whose pid file it wrote, while the agent runs
   const willRespawn = owner?.svc !== undefined && policy?.respawns === true && filePid !== undefined;
@@ -167,7 +172,7 @@ async function haproxyDown(
     h.evidence.spawnerPid = owner.svc?.parent.pid ?? null;
   }
   const respawn =
-    ns.kind === 'ovnmeta' || !owner || !policy
+    !owner || !policy
       ? `the OVN metadata agent respawns it on its next sync (restart neutron-ovn-metadata-agent)${byHand}`
       : willRespawn
         ? `wait up to ${policy.intervalS} s for ${owner.program} (pid ${owner.svc!.parent.pid}) to respawn it; if it stays dead, read the agent's log and restart ${owner.program}${byHand}`
@@ -204,6 +209,18 @@ async function haproxyDown(
     cause,
     respawn,
   );
+}
+
+/** The OVN agent spawns its proxies itself, with the ProcessMonitor options of its own config. */
+function ovnOwner(facts: NodeFacts): OwnerFacts {
+  const a = facts.agents.ovn;
+  let options: SpawnerOptions;
+  try {
+    options = spawnerOptions(a.config);
+  } catch {
+    options = spawnerOptions({ paths: [], files: [], unreadable: [] });
+  }
+  return { program: a.program, config: a.config, options, ...(a.svc ? { svc: a.svc } : {}) };
 }
 
 /** What is wrong with haproxy's config for this namespace, if anything (each a 404 or 500 for guests). */

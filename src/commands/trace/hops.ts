@@ -125,6 +125,24 @@ export async function namespaceHop(
     return done(nsFacts);
   }
   const on = [v4, ...(v6 && needV6 ? [v6] : [])].map((a) => a.address.local);
+  if (ns.kind === 'ovnmeta') {
+    // the agent puts the metadata port's address next to 169.254.169.254: guests route via it
+    const portIps = v4.iface.addresses
+      .filter((a) => a.family === 'inet' && a.local !== METADATA_V4)
+      .map((a) => `${a.local}/${a.prefixlen}`);
+    h.evidence.metadataPortAddresses = portIps;
+    if (portIps.length === 0) {
+      fail(
+        h,
+        `${v4.iface.ifname} has ${METADATA_V4} but no metadata port address`,
+        `${v4.iface.ifname} in ${ns.name} carries ${METADATA_V4} but not the network's metadata port address: guests reach ${METADATA_V4} through a route via that address (OVN DHCP option 121) and get no answer`,
+        SPAWNER_FIX.ovnmeta,
+        'metadata_port_address_missing',
+      );
+      return done(nsFacts);
+    }
+    on.push(...portIps.map((a) => a.replace(/\/\d+$/, '')));
+  }
   h.detail = `${on.join(', ')} on ${v4.iface.ifname}`;
   return done(nsFacts);
 }

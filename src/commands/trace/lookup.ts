@@ -38,6 +38,6 @@ export interface OpenStackLookup {
   agents?(binary: string, host?: string): Promise<AgentInfo[]>;
 }
 
-export { ROUTER_INTERFACE_OWNERS } from '../../openstack/neutron.js';
+export { OVN_METADATA_PORT_OWNER, ROUTER_INTERFACE_OWNERS } from '../../openstack/neutron.js';
 
 export const isComputePort = (p: PortInfo) => p.deviceOwner.startsWith('compute:') && p.deviceId !== '';

@@ -1,7 +1,7 @@
 import type { Context } from '../../context.js';
 import type { MetadataNamespace } from '../../host/netns.js';
 import { where } from '../../host/service-config.js';
-import { DHCP_AGENT, L3_AGENT, loadNovaConfig, OVN_METADATA_AGENT } from '../../host/services.js';
+import { DHCP_AGENT, L3_AGENT, loadNovaConfig } from '../../host/services.js';
 import { errorMessage } from '../../util/errors.js';
 import { isIPv4Address } from '../../util/ip.js';
 import { diagnose } from './diagnose.js';
@@ -18,6 +18,7 @@ import { type HaproxyFacts, haproxyHop } from './haproxy-hop.js';
 import { hop, skip } from './hop.js';
 import { type NamespaceFacts, namespaceHop, socketHop } from './hops.js';
 import { isComputePort, type OpenStackLookup, type PortInfo, ROUTER_INTERFACE_OWNERS } from './lookup.js';
+import { explainedByOvn, type OvnNodeView, ovnHop, ovnNodeView, sbGuests } from './ovn-hop.js';
 import {
   isRouted,
   type NetworkRouting,
@@ -51,6 +52,8 @@ export interface Shared {
   agentHop: Hop;
   novaHop: Promise<Hop>;
   socketHops: Map<string, Promise<Hop>>;
+  /** OVN agents: the node's OVN (ovn-controller, SB, chassis), read once */
+  ovn?: Promise<OvnNodeView>;
 }
 
 export const MAX_GUEST_TRIES = 3;
@@ -80,6 +83,9 @@ export async function sharedFor(
         agentHop: agentHop(ctx, agent, nova),
         novaHop: novaHop(ctx, agent, nova, opts.probeTimeout * 1000),
         socketHops: new Map(),
+        ...(kind === 'ovnmeta' && agent.ovn
+          ? { ovn: ovnNodeView(ctx, facts, agent, opts.probeTimeout * 1000) }
+          : {}),
       };
     })();
     cache.set(agent.program, p);
@@ -101,7 +107,7 @@ export function socketFor(
   const key = `${path}|${hf.credentials?.uid ?? ''}|${hf.credentials?.gid ?? ''}|${ns.kind}`;
   let p = shared.socketHops.get(key);
   if (!p) {
-    const spawner = ns.kind === 'qdhcp' ? DHCP_AGENT : ns.kind === 'qrouter' ? L3_AGENT : OVN_METADATA_AGENT;
+    const spawner = ns.kind === 'qdhcp' ? DHCP_AGENT : ns.kind === 'qrouter' ? L3_AGENT : agent.program;
     p = socketHop(ctx, facts, {
       path,
       ...(agentKnown ? { agentPath: agent.settings.socket.value } : {}),
@@ -121,7 +127,10 @@ export function socketFor(
   return p;
 }
 
-/** Guests to impersonate on the socket: --ip/--server, else the DHCP host file, else Neutron. */
+/**
+ * Guests to impersonate on the socket: --ip/--server, else the DHCP host file (qdhcp-) or OVN's
+ * southbound database (ovnmeta-), else Neutron.
+ */
 export async function guestCandidates(
   ctx: Context,
   ns: MetadataNamespace,
@@ -129,7 +138,12 @@ export async function guestCandidates(
   statePath: string,
   lazy: () => Promise<OpenStackLookup | undefined>,
   notes: string[],
+  local?: { shared: Shared; timeoutMs: number },
 ): Promise<Guest[]> {
+  if (ns.kind === 'ovnmeta' && local?.shared.ovn) {
+    const guests = await sbGuests(ctx, await local.shared.ovn, ns.id, local.timeoutMs);
+    if (guests.length > 0) return guests.slice(0, MAX_GUEST_TRIES);
+  }
   if (ns.kind === 'qdhcp') {
     const ips = await hostFileGuests(ctx.fs, statePath, ns.id, nsFacts.interfaces);
     if (ips.length > 0) return ips.slice(0, MAX_GUEST_TRIES).map((ip) => ({ ip, source: 'dhcp-host-file' }));
@@ -205,7 +219,9 @@ export async function socketAndNova(
     const why =
       r.ns.kind === 'qdhcp'
         ? `no guest to impersonate: no DHCP host file under ${r.statePath}/dhcp/${r.ns.id} and no Neutron credentials`
-        : 'no guest to impersonate without Neutron credentials';
+        : r.ns.kind === 'ovnmeta'
+          ? "no guest to impersonate: no compute port in OVN's southbound database and no Neutron credentials"
+          : 'no guest to impersonate without Neutron credentials';
     return {
       socket: skip(hop('probe-socket', shared.agent.settings.socket.value, t, t), `${why}: give --ip`),
       nova: skip(
@@ -420,12 +436,18 @@ export async function traceNamespace(
   const guests =
     given.guests ??
     (opts.ip ? [{ ip: opts.ip, source: 'option' as const }] : undefined) ??
-    (await guestCandidates(ctx, ns, r.nsFacts, r.statePath, lookup, notes));
+    (await guestCandidates(ctx, ns, r.nsFacts, r.statePath, lookup, notes, {
+      shared,
+      timeoutMs: opts.probeTimeout * 1000,
+    }));
   // Neutron is loaded for these hops only when the namespace itself looks broken (a healthy trace
   // with --ip needs no API) or when it was given (--server/--ip found the guest through it)
   const ownBroken = r.nsHop.status === 'fail' || r.haproxyHop.status === 'fail';
   const api = given.lookup ?? (ownBroken ? await lookup() : undefined);
   const owners = await ownerHops(ctx, r, facts, opts, memoAgents(api), guests[0]?.ip, notes);
+  // the guest's binding is checked for a guest asked about (--ip, --server), not for one picked to probe
+  const asked = opts.ip ?? given.guests?.[0]?.ip;
+  const ovn = await ovnFor(ctx, r, shared, asked, opts, notes);
   const [probeH, rest] = await Promise.all([
     probeHaproxy(ctx, ns, r.nsFacts.exists, r.hf, opts.probeTimeout),
     socketAndNova(ctx, r, shared, opts, { guests, lookup }, notes),
@@ -434,6 +456,7 @@ export async function traceNamespace(
     namespace: r.nsHop,
     spawner: owners.spawner,
     router: owners.router,
+    ovn,
     haproxy: r.haproxyHop,
     socket,
     agent: shared.agentHop,
@@ -443,6 +466,21 @@ export async function traceNamespace(
     'probe-nova': rest.nova,
   });
   return result(r, hops, rest.guest, notes);
+}
+
+/** The ovn hop of a namespace; its verdict may explain the namespace's own failure. */
+export async function ovnFor(
+  ctx: Context,
+  r: NamespaceRun,
+  shared: Shared,
+  guestIp: string | undefined,
+  opts: TraceOptions,
+  notes: string[],
+): Promise<Hop> {
+  const view = shared.ovn ? await shared.ovn : undefined;
+  const h = await ovnHop(ctx, r.ns, view, r.nsFacts.interfaces, guestIp, opts.probeTimeout * 1000, notes);
+  explainedByOvn(h, r.nsHop);
+  return h;
 }
 
 /** The OpenStack API on first use; a failure to connect is a note, once, and trace goes on without. */

@@ -124,8 +124,8 @@ export async function spawnerHop(
   const t0 = ctx.clock();
   if (ns.kind === 'ovnmeta') {
     return skip(
-      hop('spawner', 'neutron-ovn-metadata-agent', t0, t0),
-      'the OVN metadata agent spawns and serves: see agent',
+      hop('spawner', facts.agents.ovn.program, t0, t0),
+      'the OVN metadata agent spawns and serves: see agent and ovn',
     );
   }
   const owner = facts.owners[ns.kind];

@@ -1,9 +1,10 @@
 import type { Context } from '../../context.js';
 import { httpProbe } from '../../host/http-probe.js';
+import { OVN_AGENT } from '../../host/ovn.js';
 import { where } from '../../host/service-config.js';
 import { errorExplanation, withForm } from '../../metadata/error-page.js';
 import { signaturesEqual } from '../../signature.js';
-import type { AgentFacts, NovaFacts } from './facts.js';
+import { type AgentFacts, type NovaFacts, servesMetadata } from './facts.js';
 import { fail, hop } from './hop.js';
 import type { Hop } from './types.js';
 
@@ -43,6 +44,14 @@ export function agentHop(ctx: Context, agent: AgentFacts, nova: NovaFacts): Hop 
     secretMatchesNova: null,
     novaConfigFiles: nova.settings ? nova.config.paths : [],
   };
+  if (agent.ovn) {
+    h.evidence.ovn = {
+      sbConnection: agent.ovn.sb.value,
+      sbConnectionFrom: where(agent.ovn.sb.from) ?? null,
+      ovsdbConnection: agent.ovn.ovs.value,
+      ...(agent.program === OVN_AGENT ? { extensions: agent.ovn.extensions } : {}),
+    };
+  }
   const done = () => {
     h.durationMs = ctx.clock() - t0;
     return h;
@@ -54,6 +63,16 @@ export function agentHop(ctx: Context, agent: AgentFacts, nova: NovaFacts): Hop 
       `${agent.program} is not running on this node: nothing answers on its socket and haproxy answers 503`,
       `start it (Debian: service ${agent.program} start) and read /var/log/neutron/${agent.program}.log for why it stopped`,
       'agent_down',
+    );
+    return done();
+  }
+  if (!servesMetadata(agent)) {
+    fail(
+      h,
+      `${OVN_AGENT} runs without its metadata extension`,
+      `${OVN_AGENT} runs without its metadata extension ([agent] extensions = ${agent.ovn?.extensions.join(',') || '(empty)'}): nothing listens on the metadata socket and no ovnmeta- namespace is provisioned`,
+      `add metadata to [agent] extensions in ${agentFile} and restart ${OVN_AGENT}`,
+      'ovn_agent_metadata_off',
     );
     return done();
   }

@@ -5,6 +5,7 @@ export const HOP_NAMES = [
   'namespace',
   'spawner',
   'router',
+  'ovn',
   'haproxy',
   'socket',
   'agent',
@@ -52,7 +53,7 @@ export interface Diagnosis {
 export interface Guest {
   ip: string;
   /** where the address came from */
-  source: 'option' | 'dhcp-host-file' | 'neutron';
+  source: 'option' | 'dhcp-host-file' | 'neutron' | 'ovn-sb';
   instanceId?: string;
   projectId?: string;
   portId?: string;

@@ -45,7 +45,8 @@ export function renderTrace(r: TraceResult, s: Styles, width = 100, ext: Escape 
       : ` ${s.cyan('guest')} ${s.dim('none known (give --ip to probe as a guest)')}`,
   );
   out.push(` ${s.dim('│')}`);
-  const chain = r.hops.filter((h) => PASSIVE.has(h.name));
+  // the ovn hop says nothing about a namespace of ML2/OVS
+  const chain = r.hops.filter((h) => PASSIVE.has(h.name) && (h.name !== 'ovn' || r.kind === 'ovnmeta'));
   const probes = r.hops.filter((h) => !PASSIVE.has(h.name));
   chain.forEach((h, i) => {
     out.push(...hopLines(h, s, i === chain.length - 1, w, ext));
@@ -61,7 +62,9 @@ export function renderTrace(r: TraceResult, s: Styles, width = 100, ext: Escape 
     out.push(`${s.bold('cause:')} ${ext(r.diagnosis.cause)}`);
     if (r.diagnosis.fix) out.push(`${s.bold('fix:')}   ${ext(r.diagnosis.fix)}`);
   } else {
-    const skipped = r.hops.filter((h) => h.status === 'skip').map((h) => h.name);
+    const skipped = r.hops
+      .filter((h) => h.status === 'skip' && (h.name !== 'ovn' || r.kind === 'ovnmeta'))
+      .map((h) => h.name);
     out.push(
       `${s.green('✔')} every hop is healthy${skipped.length ? s.dim(` (not checked: ${skipped.join(', ')})`) : ''}`,
     );
@@ -74,7 +77,9 @@ function guestSource(src: string): string {
     ? '--ip/--server'
     : src === 'dhcp-host-file'
       ? "the DHCP agent's host file"
-      : 'Neutron';
+      : src === 'ovn-sb'
+        ? "OVN's southbound database"
+        : 'Neutron';
 }
 
 export async function renderAll(

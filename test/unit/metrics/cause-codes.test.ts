@@ -11,6 +11,75 @@ const URL = 'http://127.0.0.1:8775';
 const CASES: [hop: string, cause: string, code: string][] = [
   [
     'namespace',
+    `tap3c5e7a9b-21 in ovnmeta-1 carries 169.254.169.254 but not the network's metadata port address: guests reach`,
+    'metadata_port_address_missing',
+  ],
+  ['ovn', 'ovn-controller is not running on this node: the ports stay bound', 'ovn_controller_down'],
+  [
+    'ovn',
+    "the southbound database at the agent's [ovn] ovn_sb_connection = tcp:127.0.0.1:6642 (default) does not answer (connection refused)",
+    'sb_unreachable',
+  ],
+  [
+    'ovn',
+    'the local Open vSwitch database has no external_ids:system-id: this node is no OVN chassis',
+    'ovs_system_id_missing',
+  ],
+  [
+    'ovn',
+    "the SB has no Chassis named node-1 (this node's system-id): ovn-controller has not",
+    'chassis_missing',
+  ],
+  [
+    'ovn',
+    'Chassis_Private node-1 has no external_ids:neutron:ovn-metadata-id: neutron-ovn-metadata-agent has not registered',
+    'agent_chassis_record_missing',
+  ],
+  [
+    'ovn',
+    'Chassis node-1 has no external_ids:neutron:ovn-metadata-id: the agent has not registered',
+    'agent_chassis_record_missing',
+  ],
+  ['ovn', 'the SB has no datapath for network 3c5e (no Datapath_Binding …)', 'ovn_network_missing'],
+  [
+    'ovn',
+    'network 3c5e has no metadata port in the SB (no Port_Binding of type localport on its datapath)',
+    'metadata_port_missing',
+  ],
+  ['ovn', "the network's metadata port 5c1d has no IPv4 address (mac …)", 'metadata_port_no_ip'],
+  [
+    'ovn',
+    "the metadata port's address 10.0.0.2 (SB) is on no device of ovnmeta-3c5e (169.254.169.254)",
+    'metadata_port_ip_mismatch',
+  ],
+  [
+    'ovn',
+    'no port of network 3c5e has 10.0.0.9 in its SB Port_Binding (mac column): the agent answers 404',
+    'guest_port_missing',
+  ],
+  [
+    'ovn',
+    '2 ports of network 3c5e have 10.0.0.9 in the SB (a, b): the agent answers 404',
+    'guest_port_duplicate',
+  ],
+  ['ovn', "10.0.0.9's port 16de is bound to no chassis: no ovn-controller claims it", 'guest_port_unbound'],
+  [
+    'ovn',
+    "10.0.0.9's port 16de is bound to node-2 (host node-2.lab), not to this node's chassis node-1: the guest's metadata",
+    'port_bound_elsewhere',
+  ],
+  [
+    'ovn',
+    'no VIF port of network 3c5e is bound to this chassis (node-1): the agent provisions',
+    'no_port_bound_here',
+  ],
+  [
+    'agent',
+    'neutron-ovn-agent runs without its metadata extension ([agent] extensions = qos_hwol): nothing listens',
+    'ovn_agent_metadata_off',
+  ],
+  [
+    'namespace',
     `there is no ${NS} on this node: the DHCP agent here does not serve network 42c2`,
     'namespace_missing',
   ],

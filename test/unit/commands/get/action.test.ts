@@ -613,6 +613,21 @@ describe('osmeta get: bad input (exit 2, one line, no request)', () => {
       'error: --network-id and --router-id cannot be used together',
     ],
     [
+      '--ovn-network-id without --via-socket',
+      [FX.vm1, '--ovn-network-id', FX.network],
+      'error: --ovn-network-id needs --via-socket',
+    ],
+    [
+      '--ovn-network-id with --network-id',
+      [FX.vm1, '--via-socket', '/s', '--network-id', FX.network, '--ovn-network-id', FX.network],
+      'error: --network-id and --ovn-network-id cannot be used together',
+    ],
+    [
+      'a bad --ovn-network-id',
+      [FX.vm1, '--via-socket', '/s', '--ovn-network-id', 'lab-net'],
+      "error: --ovn-network-id 'lab-net' is not a UUID",
+    ],
+    [
       '--project-id with --via-socket',
       [FX.vm1, '--via-socket', '/s', '--project-id', FX.demo],
       'error: --project-id and --via-socket cannot be used together',
@@ -710,6 +725,80 @@ describe('osmeta get --via-socket (a real HTTP server on a temp UNIX socket)', (
     expect(seen[0]).toMatchObject({ 'x-forwarded-for': FX.vm1Ip, 'x-neutron-router-id': router });
     expect(seen[0]!['x-neutron-network-id']).toBeUndefined();
     agent.assertNoPendingInterceptors();
+  });
+
+  it("asks as OVN's haproxy does (X-OVN-Network-ID) when the network has an ML2/OVN metadata port, router or not", async () => {
+    answer = { status: 200, body: META.body.toString(), type: 'application/json' };
+    keystone();
+    novaServer();
+    agent
+      .get(FX.neutron)
+      .intercept({ path: (p: string) => p.startsWith('/v2.0/ports?') && p.includes(`device_id=${FX.vm1}`) })
+      .reply(replyWith('api/neutron-ports-by-device_id.200.http'));
+    networkPorts([
+      {
+        id: 'p-r',
+        network_id: FX.network,
+        device_id: 'dcafa0ce-d4f4-45ca-bbfd-723484e27401',
+        device_owner: 'network:router_interface',
+      },
+      {
+        id: 'p-md',
+        network_id: FX.network,
+        device_id: `ovnmeta-${FX.network}`,
+        device_owner: 'network:distributed',
+      },
+    ]);
+    const r = await get([FX.vm1, 'meta_data.json', '--via-socket', socket, '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ 'x-forwarded-for': FX.vm1Ip, 'x-ovn-network-id': FX.network });
+    expect(seen[0]!['x-neutron-network-id']).toBeUndefined();
+    expect(seen[0]!['x-neutron-router-id']).toBeUndefined();
+    expect(JSON.parse(r.stdout).document.uuid).toBe(FX.vm1);
+    agent.assertNoPendingInterceptors();
+  });
+
+  it("--ovn-network-id: no API at all; an OVN 404 is explained as the OVN agent's", async () => {
+    answer = {
+      status: 404,
+      body: httpFixture('agent-socket/unknown-ip.404.http').body.toString(),
+      type: 'text/html; charset=UTF-8',
+    };
+    const r = await get([
+      FX.vm1,
+      'meta_data.json',
+      '--via-socket',
+      socket,
+      '--forwarded-for',
+      '10.90.0.99',
+      '--ovn-network-id',
+      FX.network,
+    ]);
+    expect(r.code).toBe(1);
+    expect(seen[0]).toMatchObject({ 'x-forwarded-for': '10.90.0.99', 'x-ovn-network-id': FX.network });
+    expect(seen[0]!['x-neutron-network-id']).toBeUndefined();
+    expect(r.stderr).toBe(
+      `error: the metadata agent answered 404 for 10.90.0.99 on OVN network ${FX.network}\n` +
+        "hint: no single port of the network bound to a chassis has 10.90.0.99 in OVN's southbound database (the agent's lookup), or nova refused the port's instance in the port's project; osmeta trace --ip 10.90.0.99 on the chassis tells which\n",
+    );
+  });
+
+  it('says which OVN agent should hold a missing socket', async () => {
+    const r = await get([
+      FX.vm1,
+      '--via-socket',
+      join(dir, 'nope'),
+      '--forwarded-for',
+      '10.0.0.1',
+      '--ovn-network-id',
+      FX.network,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[1]).toBe(
+      'hint: is neutron-ovn-metadata-agent (or neutron-ovn-agent with its metadata extension) running on this node? compare metadata_proxy_socket in its config',
+    );
   });
 
   it('needs no API at all with --forwarded-for and --router-id, and warns when another instance answers', async () => {

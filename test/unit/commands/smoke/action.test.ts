@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signInstanceId } from '../../../../src/signature.js';
@@ -110,5 +111,89 @@ describe('osmeta smoke', () => {
     );
     expect(r.stdout).toContain('✖ 2/2 servers failed');
     expect(r.stderr).toBe('');
+  });
+});
+
+describe('osmeta smoke --via-socket (a real HTTP server on a temp UNIX socket)', () => {
+  const serve = async (seen: Record<string, unknown>[]) => {
+    const { createServer } = await import('node:http');
+    const meta = httpFixture('nova-metadata/openstack-latest-meta_data.json.200.http').body.toString();
+    const server = createServer((req, res) => {
+      seen.push({ ...req.headers, path: req.url });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(meta);
+    });
+    const socket = join(dir, 'metadata_proxy');
+    await new Promise<void>((ok) => server.listen(socket, ok));
+    return { socket, close: () => new Promise((ok) => server.close(ok)) };
+  };
+  const neutron = (networkPorts: Record<string, string>[]) => {
+    agent
+      .get(FX.neutron)
+      .intercept({ path: (p: string) => p.startsWith('/v2.0/ports?') && p.includes(`device_id=${FX.vm1}`) })
+      .reply(replyWith('api/neutron-ports-by-device_id.200.http'));
+    agent
+      .get(FX.neutron)
+      .intercept({
+        path: (p: string) => p.startsWith('/v2.0/ports?') && p.includes(`network_id=${FX.network}`),
+      })
+      .reply(200, JSON.stringify({ ports: networkPorts }));
+  };
+  const socketCheck = (stdout: string) =>
+    (
+      JSON.parse(stdout) as { servers: { checks: { name: string; ok: boolean; detail: string }[] }[] }
+    ).servers[0]!.checks.find((c) => c.name === 'socket')!;
+
+  it.each([
+    [
+      'ML2/OVN (the network has a network:distributed port): X-OVN-Network-ID, whatever the routers',
+      [
+        { id: 'p-r', network_id: FX.network, device_id: 'r-1', device_owner: 'network:router_interface' },
+        {
+          id: 'p-md',
+          network_id: FX.network,
+          device_id: `ovnmeta-${FX.network}`,
+          device_owner: 'network:distributed',
+        },
+      ],
+      'x-ovn-network-id',
+      FX.network,
+      `(as OVN network ${FX.network})`,
+    ],
+    [
+      'ML2/OVS, a routed network: X-Neutron-Router-ID',
+      [{ id: 'p-r', network_id: FX.network, device_id: 'r-1', device_owner: 'network:router_interface' }],
+      'x-neutron-router-id',
+      'r-1',
+      '(as router r-1)',
+    ],
+    ['ML2/OVS, an isolated network: X-Neutron-Network-ID', [], 'x-neutron-network-id', FX.network, undefined],
+  ])('%s', async (_what, ports, header, value, suffix) => {
+    const seen: Record<string, unknown>[] = [];
+    const s = await serve(seen);
+    try {
+      keystone();
+      novaServers();
+      metadata404(0);
+      neutron(ports);
+      const r = await smoke(['--json', '--retries', '0', '--via-socket', s.socket, FX.vm1]);
+      expect(r.code).toBe(3);
+      const c = socketCheck(r.stdout);
+      expect(c.ok).toBe(true);
+      if (suffix) expect(c.detail.endsWith(suffix)).toBe(true);
+      else expect(c.detail).not.toMatch(/\(as /);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatchObject({
+        path: '/openstack/latest/meta_data.json',
+        'x-forwarded-for': FX.vm1Ip,
+        [header]: value,
+      });
+      const others = ['x-ovn-network-id', 'x-neutron-router-id', 'x-neutron-network-id'].filter(
+        (h) => h !== header,
+      );
+      for (const h of others) expect(seen[0]![h]).toBeUndefined();
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -3,15 +3,13 @@ import type { ExecResult } from '../../../../src/context.js';
 import { runCli } from '../../../helpers/context.js';
 import { TCP_HEADER } from '../../../helpers/fake-node.js';
 import { fixture } from '../../../helpers/host-fixtures.js';
-import { L3_AGENT_PID, type LabNode, labNode, SECRET, STATE, VM1 } from '../../../helpers/lab-node.js';
+import { L3_AGENT_PID, type LabNode, labNode, STATE, VM1 } from '../../../helpers/lab-node.js';
 
-// qrouter and ovnmeta namespaces: the lab has neither, so they are covered by the captured
-// haproxy configs and iptables-save output of neutron's own code.
+// qrouter namespaces: covered by the captured haproxy configs and iptables-save output of
+// neutron's own code.
 
 const ROUTER = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 const QROUTER = `qrouter-${ROUTER}`;
-const OVN_NET = '3c5e7a9b-2d4f-4b6a-8c1e-5f7a9b3d2c4e';
-const OVNMETA = `ovnmeta-${OVN_NET}`;
 const LISTEN_ANY6_9697 =
   '   0: 00000000000000000000000000000000:25E1 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 91001 1 0000000000000000 100 0 0 10 0\n';
 
@@ -49,20 +47,6 @@ function exec(file: string, args: readonly string[]): Promise<ExecResult> {
   if (args[0] === '-j' && args[2] === QROUTER) return ok(qrouterAddr);
   if (args[0] === 'netns' && args[2] === QROUTER && args[3] === 'ip6tables-save')
     return ok(fixture('node/ip6tables-save.qrouter-new-router.txt'));
-  if (args[0] === '-j' && args[2] === OVNMETA) {
-    return ok(
-      JSON.stringify([
-        {
-          ifname: `tap${OVN_NET.slice(0, 10)}1`,
-          flags: ['UP'],
-          addr_info: [
-            { family: 'inet', local: '10.0.0.2', prefixlen: 24 },
-            { family: 'inet', local: '169.254.169.254', prefixlen: 32 },
-          ],
-        },
-      ]),
-    );
-  }
   return lab.exec(file, args);
 }
 
@@ -172,62 +156,4 @@ describe('qrouter namespaces (L3 agent)', () => {
   });
 });
 
-describe('ovnmeta namespaces (OVN metadata agent)', () => {
-  function addOvn(withAgent = true) {
-    const conf = `${STATE}/ovn-metadata-proxy/${OVN_NET}.conf`;
-    const ini = '/etc/neutron/neutron_ovn_metadata_agent.ini';
-    lab.node
-      .file(`/run/netns/${OVNMETA}`, '', { ino: 4026532900 })
-      .file(
-        conf,
-        fixture('haproxy-config/ovnmeta.conf').replace('/var/lib/neutron/metadata_proxy', lab.socketPath),
-      )
-      .file(`${STATE}/external/pids/${OVN_NET}.pid.haproxy`, '7101\n')
-      .file(
-        ini,
-        `[DEFAULT]\nstate_path = ${STATE}\nnova_metadata_port = ${lab.novaPort}\nmetadata_proxy_shared_secret = ${SECRET}\nmetadata_proxy_socket = ${lab.socketPath}\n`,
-      )
-      .process(7101, {
-        argv: ['haproxy', '-f', conf],
-        netns: 4026532900,
-        tcp: fixture('node/haproxy-netns-proc-net-tcp.txt'),
-        tcp6: TCP_HEADER,
-      });
-    lab.node.file('/etc/neutron/neutron.conf', '[DEFAULT]\ncore_plugin = ml2\n');
-    if (withAgent) {
-      lab.node.process(7200, {
-        title: `neutron-ovn-metadata-agent (/usr/bin/python3 /usr/bin/neutron-ovn-metadata-agent --config-file=${ini} --config-file=/etc/neutron/neutron.conf)`,
-        sockets: [274722],
-      });
-    }
-  }
-
-  it('asks the OVN agent with X-OVN-Network-ID; probes through 169.254.169.254:80', async () => {
-    addOvn();
-    const r = await run(['--netns', OVNMETA, '--ip', VM1.ip]);
-    const doc = JSON.parse(r.stdout);
-    expect(doc).toMatchObject({ kind: 'ovnmeta', id: OVN_NET });
-    const hop = (n: string) => doc.hops.find((h: { name: string }) => h.name === n);
-    expect(hop('namespace')).toMatchObject({
-      status: 'ok',
-      detail: `169.254.169.254 on tap${OVN_NET.slice(0, 10)}1`,
-    });
-    expect(hop('haproxy')).toMatchObject({ status: 'ok' });
-    expect(hop('haproxy').evidence.header).toBe(`X-OVN-Network-ID ${OVN_NET}`);
-    expect(hop('agent').evidence).toMatchObject({ program: 'neutron-ovn-metadata-agent', pid: 7200 });
-    expect(hop('agent').evidence.configFiles).toEqual([
-      '/etc/neutron/neutron_ovn_metadata_agent.ini',
-      '/etc/neutron/neutron.conf',
-    ]);
-    expect(lab.agent.requests[0]).toMatchObject({ 'x-ovn-network-id': OVN_NET });
-    expect(doc.diagnosis).toBe(null);
-    expect(r.code).toBe(0);
-  });
-
-  it('expects the OVN agent, not the ML2/OVS one, for an ovnmeta namespace', async () => {
-    addOvn(false);
-    const doc = JSON.parse((await run(['--netns', OVNMETA, '--ip', VM1.ip])).stdout);
-    expect(doc.hops.find((h: { name: string }) => h.name === 'agent')).toMatchObject({ status: 'fail' });
-    expect(doc.diagnosis.cause).toContain('neutron-ovn-metadata-agent is not running');
-  });
-});
+// ovnmeta- namespaces: ovn.test.ts (with the OVN databases they need)
