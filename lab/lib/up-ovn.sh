@@ -17,6 +17,7 @@ ensure_svc ovs-vswitchd
 ensure_ovn_chassis
 ensure_svc ovn-nb
 ensure_svc ovn-sb
+ovn_nbctl --no-wait init; ovn_sbctl init   # NB_Global, SB_Global
 ensure_svc ovn-northd; say "OVN central up (NB $OVN_NB_REMOTE, SB $OVN_SB_REMOTE, ovn-northd)"
 if fault_active ovn-controller; then say "starting ovn-controller again (lab/break ovn-controller)"; fi
 ensure_svc ovn-controller; say "Open vSwitch (userspace) and ovn-controller up: chassis $(ovn_chassis), br-int"
