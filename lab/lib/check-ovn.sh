@@ -45,8 +45,11 @@ for g in vm1 vm2 vm3 vm4 stray; do
   ch=$(port_binding_chassis "$(guest_field "$g" port_id)" 2>/dev/null || true)
   [ "$ch" = "$LAB_OVN_CHASSIS" ] && ok "$c" || fail "$c" "chassis '${ch:-none}'"
 done
-c="no qdhcp- or qrouter- namespace (no DHCP or L3 agent in ML2/OVN)"
-left=$(ip netns list 2>/dev/null | awk '$1 ~ /^(qdhcp|qrouter)-/ {print $1}' | tr '\n' ' ')
+c="no qdhcp- or qrouter- namespace for the lab's networks and router (no DHCP or L3 agent in ML2/OVN)"
+left=""
+for ns in "qdhcp-$LAB_NETWORK_ID" "qdhcp-$LAB_ALT_NETWORK_ID" "qdhcp-$LAB_ROUTED_NETWORK_ID" "qrouter-$LAB_ROUTER_ID"; do
+  if netns_exists "$ns"; then left+="$ns "; fi
+done
 [ -z "$left" ] && ok "$c" || fail "$c" "$left"
 state=$(load_secrets; timeout 60 "$PY" "$LAB_LIB/resources.py" state 2>"$TMP/err") || state=""
 for a in "${AGENTS[@]}"; do

@@ -241,6 +241,23 @@ def wait_ovn_controller(api):
         time.sleep(2)
 
 
+def ovn_agents(api, ids):
+    """lab/up (ovn): Neutron sees this chassis' OVN Controller and OVN Metadata agents
+    alive (the metadata agent registers after its first sync)."""
+    import time
+    want = ('OVN Controller agent', 'OVN Metadata agent')
+    deadline = time.time() + 120
+    while True:
+        alive = {a['agent_type'] for a in api.get(NET + '/agents', host=HOST)['agents']
+                 if a['alive'] and a['admin_state_up']}
+        if all(w in alive for w in want):
+            return
+        if time.time() > deadline:
+            sys.exit('error: Neutron does not see %s alive on %s after 120 s' % (
+                ' and '.join(w for w in want if w not in alive), HOST))
+        time.sleep(2)
+
+
 def metadata_port(api, network_id, subnet_id, want_ip=None):
     """The network's OVN metadata port (network:distributed, made by neutron-server
     with the network, its address from the subnet); with want_ip its address is
@@ -472,6 +489,8 @@ def main():
             state(api, ids)
         elif step == 'remove-router-interface':
             remove_router_interface(api, ids)
+        elif step == 'ovn-agents':
+            ovn_agents(api, ids)
         elif step == 'break-metadata-port':
             break_metadata_port(api, ids)
         else:

@@ -52,6 +52,8 @@ fi
 
 ensure_ovn_guests;   say "guests plugged into br-int, claimed by ovn-controller, addressed by OVN's DHCP"
 ensure_ovnmeta;      say "the agent provisioned ovnmeta- for lab-net, lab-alt-net and lab-routed-net; tx checksum offload off on its veths"
+run_logged ovn-agents root "$PY" "$LAB_LIB/resources.py" ovn-agents
+say "Neutron sees the OVN Controller and OVN Metadata agents alive"
 write_ovn_env
 rm -f "$FAULTS"
 
