@@ -29,17 +29,19 @@ case $fault in
     say "lab-net's metadata port $LAB_METADATA_PORT_ID has no address (neutron:cidrs empty); the agent, restarted, tore $ns down (veth, haproxy)" ;;
   chassis)
     port=$LAB_VM1_PORT_ID
-    orig=$(ovn_nbctl get Logical_Switch_Port "$port" options:requested-chassis 2>/dev/null | tr -d '"') || orig=""
     record
-    printf '%s %s\n' "$port" "${orig:--}" >"$S/chassis-fault"
-    ovn_sbctl --may-exist chassis-add "$OVN_OTHER_CHASSIS" geneve 127.0.0.2
-    ovn_sbctl set Chassis "$OVN_OTHER_CHASSIS" "hostname=$OVN_OTHER_HOST"
-    ovn_nbctl set Logical_Switch_Port "$port" "options:requested-chassis=$OVN_OTHER_CHASSIS"
+    printf 'vm1 %s\n' "$port" >"$S/chassis-fault"
+    add_other_chassis
+    # what nova does when it moves an instance: the port bound to the other host;
+    # neutron-server sets options:requested-chassis, this ovn-controller releases it
+    "$PY" "$LAB_LIB/resources.py" move-port vm1 "$OVN_OTHER_HOST" 2>>"$LOG/setup/move-port.log" >/dev/null \
+      || die "binding the port to $OVN_OTHER_HOST failed; see $LOG/setup/move-port.log"
     wait_for 30 "ovn-controller to release port $port" bash -c \
       "[ -z \"\$(OVN_RUNDIR='$OVN_RUN' ovn-sbctl --db='unix:$OVN_SB_SOCK' --bare --columns=chassis find Port_Binding logical_port='$port')\" ]" \
       || die "ovn-controller did not release $port"
+    # and the other chassis' ovn-controller would claim it
     ovn_sbctl lsp-bind "$port" "$OVN_OTHER_CHASSIS"
-    say "lab-vm1's port $port: requested-chassis $OVN_OTHER_CHASSIS (was ${orig:-unset}), its Port_Binding on $OVN_OTHER_CHASSIS (a Chassis row no ovn-controller serves); this chassis no longer wires it" ;;
+    say "lab-vm1's port $port bound to $OVN_OTHER_HOST (requested-chassis), its Port_Binding on $OVN_OTHER_CHASSIS (a Chassis row no ovn-controller serves); this chassis no longer wires lab-vm1's veth" ;;
   ovn-metadata-agent)
     record
     stop_svc neutron-ovn-metadata-agent

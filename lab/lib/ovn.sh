@@ -134,22 +134,39 @@ ensure_ovnmeta() {
   ovnmeta_tx_off
 }
 
-# lab/break chassis, undone: the guest's port back on this chassis
-heal_ovn_chassis() {
-  local f=$S/chassis-fault port orig
-  [ -s "$f" ] || return 0
-  read -r port orig <"$f"
-  if [ -n "$orig" ] && [ "$orig" != - ]; then
-    ovn_nbctl set Logical_Switch_Port "$port" "options:requested-chassis=$orig"
-  else
-    ovn_nbctl remove Logical_Switch_Port "$port" options requested-chassis
+# lab/break chassis: another chassis (Chassis and Chassis_Private rows, no
+# ovn-controller behind them) that Neutron sees alive for a moment, so that it
+# binds a port to its host
+add_other_chassis() {
+  local nb_cfg ch
+  ovn_sbctl --may-exist chassis-add "$OVN_OTHER_CHASSIS" geneve 127.0.0.2
+  ovn_sbctl set Chassis "$OVN_OTHER_CHASSIS" "hostname=$OVN_OTHER_HOST"
+  ch=$(ovn_sbctl --bare --columns=_uuid find Chassis "name=$OVN_OTHER_CHASSIS")
+  nb_cfg=$(ovn_nbctl get NB_Global . nb_cfg)
+  if [ -z "$(ovn_sbctl --bare --columns=_uuid find Chassis_Private "name=$OVN_OTHER_CHASSIS")" ]; then
+    ovn_sbctl create Chassis_Private "name=$OVN_OTHER_CHASSIS" "chassis=$ch" "nb_cfg=$nb_cfg" \
+      "nb_cfg_timestamp=$(date +%s%3N)" >/dev/null
   fi
-  ovn_sbctl lsp-unbind "$port" 2>/dev/null || true
+}
+
+del_other_chassis() {
+  ovn_sbctl --if-exists destroy Chassis_Private "$OVN_OTHER_CHASSIS"
   ovn_sbctl --if-exists chassis-del "$OVN_OTHER_CHASSIS"
-  wait_for 30 "ovn-controller to claim port $port again" port_on_this_chassis "$port" \
+}
+
+# lab/break chassis, undone: the guest's port bound to this host again
+heal_ovn_chassis() {
+  local f=$S/chassis-fault key port
+  [ -s "$f" ] || return 0
+  read -r key port <"$f"
+  ovn_sbctl lsp-unbind "$port" 2>/dev/null || true
+  # neutron-server may still be starting (lab/heal): resources.py waits for the agent
+  run_logged move-port root "$PY" "$LAB_LIB/resources.py" move-port "$key" home
+  del_other_chassis
+  wait_for 60 "ovn-controller to claim port $port again" port_on_this_chassis "$port" \
     || say "warning: port $port is not bound to this chassis yet"
   rm -f "$f"
-  say "port $port back on chassis $(ovn_chassis); $OVN_OTHER_CHASSIS removed"
+  say "port $port bound to this host again (chassis $(ovn_chassis)); $OVN_OTHER_CHASSIS removed"
 }
 
 ovn_agent_namespaces() {  # the ovnmeta- namespaces of the lab's networks

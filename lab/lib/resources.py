@@ -282,6 +282,24 @@ def metadata_port(api, network_id, subnet_id, want_ip=None):
         time.sleep(1)
 
 
+def move_port(api, ids, key, host):
+    """lab/break chassis: lab-vm1's port bound to another host (its chassis), as
+    nova would after a move; lab/heal binds it back to this one."""
+    import time
+    port_id = ids['vms'][key]['port_id']
+    deadline = time.time() + 60
+    # ML2/OVN binds only to a host whose OVN Controller agent Neutron sees alive
+    while not any(a['alive'] for a in api.get(NET + '/agents', host=host)['agents']
+                  if a['agent_type'] == 'OVN Controller agent'):
+        if time.time() > deadline:
+            sys.exit('error: no live OVN Controller agent on %s in Neutron after 60 s' % host)
+        time.sleep(1)
+    p = api.put('%s/ports/%s' % (NET, port_id), {'port': {'binding:host_id': host}})['port']
+    if p.get('binding:vif_type') == 'binding_failed':
+        p = rebind(api, p) if host == HOST else p
+    print(json.dumps({k: p.get(k) for k in ('id', 'binding:host_id', 'binding:vif_type', 'status')}))
+
+
 def break_metadata_port(api, ids):
     """lab/break metadata-port: lab-net's metadata port keeps no address."""
     net = ids['networks']['demo']
@@ -476,6 +494,8 @@ def main():
     ids = load_ids()
     if what[:1] == ['probe'] and len(what) == 2:
         return probe(api, ids, what[1])
+    if what[:1] == ['move-port'] and len(what) == 3:
+        return move_port(api, ids, what[1], HOST if what[2] == 'home' else what[2])
     for step in what:
         if step == 'keystone':
             keystone(api, ids)

@@ -21,7 +21,6 @@ ovn_nbctl --no-wait init; ovn_sbctl init   # NB_Global, SB_Global
 ensure_svc ovn-northd; say "OVN central up (NB $OVN_NB_REMOTE, SB $OVN_SB_REMOTE, ovn-northd)"
 if fault_active ovn-controller; then say "starting ovn-controller again (lab/break ovn-controller)"; fi
 ensure_svc ovn-controller; say "Open vSwitch (userspace) and ovn-controller up: chassis $(ovn_chassis), br-int"
-heal_ovn_chassis
 sync_databases       # keystone bootstrap + glance/nova/neutron schemas, in parallel
 
 start_bg_svcs keystone glance nova-api nova-metadata neutron-server
@@ -33,6 +32,7 @@ fi
 wait_svcs glance nova-api nova-metadata neutron-server
 say "glance, nova-api, nova metadata, neutron-server up"
 ensure_svc neutron-ovn-metadata-agent; say "neutron-ovn-metadata-agent up"
+heal_ovn_chassis
 # networks (each gets its metadata port from neutron-server), the router, the ports
 # (bound to this host: neutron binds them once it sees this chassis' ovn-controller)
 if ! step_done neutron-resources || fault_active metadata-port; then
