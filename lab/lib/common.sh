@@ -15,9 +15,19 @@ NSTATE=$S/neutron                    # neutron's state_path (every agent's)
 OVS_DB_DIR=$S/openvswitch             # Open vSwitch's database (conf.db)
 OVS_RUN=$RUN/openvswitch              # its sockets and pid files (OVS_RUNDIR)
 OVS_DB_SOCK=$OVS_RUN/db.sock
-# the lab's flavour: ovs (ML2/OVS with neutron's own OVS, DHCP and L3 agents) is the
-# default and, for now, the only one
+# the lab's flavour: ovs (ML2/OVS with neutron's own OVS, DHCP and L3 agents; the
+# default) or ovn (ML2/OVN: OVN central, ovn-controller, neutron-ovn-metadata-agent).
+# lab/up takes the one asked for (--ovn or LAB_FLAVOUR); every other script works on
+# the flavour the state was made by ($S/flavour).
 LAB_FLAVOUR=${LAB_FLAVOUR:-ovs}
+if [ "${LAB_UP:-}" != 1 ] && [ -s "$S/flavour" ]; then LAB_FLAVOUR=$(cat "$S/flavour"); fi
+export LAB_FLAVOUR                    # read by the python helpers
+OVN_DB_DIR=$S/ovn                     # OVN's NB and SB databases (flavour ovn)
+OVN_RUN=$RUN/ovn                      # their sockets, pid files, ovn-controller's ctl (OVN_RUNDIR)
+OVN_NB_SOCK=$OVN_RUN/ovnnb_db.sock
+OVN_SB_SOCK=$OVN_RUN/ovnsb_db.sock
+OVN_NB_REMOTE=tcp:127.0.0.1:6641      # what neutron-server, the agent and ovn-controller use
+OVN_SB_REMOTE=tcp:127.0.0.1:6642
 CHILD_CHECK_INTERVAL=10               # the agents' ProcessMonitor: respawn a dead haproxy after ≤10 s
 SECRETS=$S/secrets.env
 IDS=$S/ids.json
@@ -109,6 +119,10 @@ ovs_vsctl() { OVS_RUNDIR=$OVS_RUN ovs-vsctl --db="unix:$OVS_DB_SOCK" --timeout=1
 ovs_appctl() { OVS_RUNDIR=$OVS_RUN ovs-appctl --timeout=10 "$@"; }
 # the userspace datapath does not complete partial checksums: a veth end on a netdev
 # bridge must compute them itself (ethtool -K DEV tx off), in its namespace
+ovn_nbctl() { OVN_RUNDIR=$OVN_RUN ovn-nbctl --db="unix:$OVN_NB_SOCK" --timeout=10 "$@"; }
+ovn_sbctl() { OVN_RUNDIR=$OVN_RUN ovn-sbctl --db="unix:$OVN_SB_SOCK" --timeout=10 "$@"; }
+# this host's chassis name (Open_vSwitch external_ids:system-id), made once per state
+ovn_chassis() { cat "$OVN_DB_DIR/system-id" 2>/dev/null; }
 tx_off() {  # tx_off NS|- DEV
   if [ "$1" = - ]; then ethtool -K "$2" tx off >/dev/null 2>&1
   else ip netns exec "$1" ethtool -K "$2" tx off >/dev/null 2>&1; fi

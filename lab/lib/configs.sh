@@ -227,6 +227,61 @@ env = OS_NOVA_CONFIG_FILES=api-paste.ini;nova.conf;nova-$app.conf
 EOF
   done
 
+  if [ "$LAB_FLAVOUR" = ovn ]; then gen_neutron_ovn_configs; else gen_neutron_ovs_configs; fi
+
+  cfg_file rsyslog.conf root 0644 <<EOF
+global(workDirectory="$S/rsyslog")
+module(load="imuxsock" SysSock.Name="/dev/log")
+template(name="lab" type="string" string="%TIMESTAMP:::date-rfc3339% %HOSTNAME% %syslogtag%%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf%\n")
+if \$programname startswith "haproxy" then {
+  action(type="omfile" file="$LOG/haproxy/haproxy.log" template="lab")
+  stop
+}
+*.* action(type="omfile" file="$LOG/rsyslog/messages.log" template="lab")
+EOF
+
+  cfg_file clouds.yaml root 0600 <<EOF
+clouds:
+  osmeta-lab:
+    auth:
+      auth_url: $ks/v3
+      username: admin
+      password: "${ADMIN_PASSWORD}"
+      project_name: admin
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+    interface: public
+    identity_api_version: 3
+  osmeta-lab-demo:
+    auth:
+      auth_url: $ks/v3
+      username: demo
+      password: "${DEMO_PASSWORD}"
+      project_name: demo
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+    interface: public
+    identity_api_version: 3
+  osmeta-lab-alt:
+    auth:
+      auth_url: $ks/v3
+      username: alt_demo
+      password: "${ALT_DEMO_PASSWORD}"
+      project_name: alt_demo
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+    interface: public
+    identity_api_version: 3
+EOF
+}
+
+# ML2/OVS: neutron-server and neutron's OVS, DHCP, L3 and metadata agents
+gen_neutron_ovs_configs() {
+  local db="mysql+pymysql" ks=http://127.0.0.1:5000
+  local rabbit="rabbit://osmeta:${RABBIT_PASSWORD}@127.0.0.1:5672/"
   # read by neutron-server and by every agent (state_path, RPC, root helper), as
   # /etc/neutron/neutron.conf is on a Debian node
   cfg_file neutron/neutron.conf neutron 0640 <<EOF
@@ -341,53 +396,89 @@ log_file = $LOG/neutron/neutron-metadata-agent.log
 [agent]
 report_interval = 30
 EOF
-
-  cfg_file rsyslog.conf root 0644 <<EOF
-global(workDirectory="$S/rsyslog")
-module(load="imuxsock" SysSock.Name="/dev/log")
-template(name="lab" type="string" string="%TIMESTAMP:::date-rfc3339% %HOSTNAME% %syslogtag%%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf%\n")
-if \$programname startswith "haproxy" then {
-  action(type="omfile" file="$LOG/haproxy/haproxy.log" template="lab")
-  stop
 }
-*.* action(type="omfile" file="$LOG/rsyslog/messages.log" template="lab")
+
+# ML2/OVN: neutron-server with the ovn mechanism driver and ovn-router, and
+# neutron-ovn-metadata-agent (no DHCP, L3 or OVS agent: OVN does their part)
+gen_neutron_ovn_configs() {
+  local db="mysql+pymysql" ks=http://127.0.0.1:5000
+  local rabbit="rabbit://osmeta:${RABBIT_PASSWORD}@127.0.0.1:5672/"
+  # read by neutron-server and, last (Debian's order), by the OVN metadata agent:
+  # no log_file here (neutron-server gets --log-file), the agent's own is in its ini
+  cfg_file neutron/neutron.conf neutron 0640 <<EOF
+[DEFAULT]
+bind_host = 127.0.0.1
+bind_port = 9696
+state_path = $NSTATE
+core_plugin = ml2
+service_plugins = ovn-router
+auth_strategy = keystone
+transport_url = $rabbit
+api_workers = 1
+rpc_workers = 1
+rpc_state_report_workers = 1
+# no nova-compute takes nova's external events in this lab
+notify_nova_on_port_status_changes = false
+notify_nova_on_port_data_changes = false
+api_paste_config = /etc/neutron/api-paste.ini
+
+[agent]
+root_helper = sudo neutron-rootwrap /etc/neutron/rootwrap.conf
+
+[database]
+connection = $db://neutron:${DB_NEUTRON_PASSWORD}@127.0.0.1/neutron
+
+$(authtoken neutron "$NEUTRON_PASSWORD")
+
+[oslo_concurrency]
+lock_path = $NSTATE/lock
 EOF
 
-  cfg_file clouds.yaml root 0600 <<EOF
-clouds:
-  osmeta-lab:
-    auth:
-      auth_url: $ks/v3
-      username: admin
-      password: "${ADMIN_PASSWORD}"
-      project_name: admin
-      user_domain_name: Default
-      project_domain_name: Default
-    region_name: RegionOne
-    interface: public
-    identity_api_version: 3
-  osmeta-lab-demo:
-    auth:
-      auth_url: $ks/v3
-      username: demo
-      password: "${DEMO_PASSWORD}"
-      project_name: demo
-      user_domain_name: Default
-      project_domain_name: Default
-    region_name: RegionOne
-    interface: public
-    identity_api_version: 3
-  osmeta-lab-alt:
-    auth:
-      auth_url: $ks/v3
-      username: alt_demo
-      password: "${ALT_DEMO_PASSWORD}"
-      project_name: alt_demo
-      user_domain_name: Default
-      project_domain_name: Default
-    region_name: RegionOne
-    interface: public
-    identity_api_version: 3
+  # tenant networks are Geneve overlays; one chassis, so no tunnel carries anything
+  cfg_file neutron/ml2_conf.ini neutron 0640 <<EOF
+[ml2]
+type_drivers = geneve,flat
+tenant_network_types = geneve
+mechanism_drivers = ovn
+extension_drivers = port_security
+overlay_ip_version = 4
+
+[ml2_type_geneve]
+vni_ranges = 1:65536
+max_header_size = 38
+
+[securitygroup]
+enable_security_group = true
+
+[ovn]
+ovn_nb_connection = $OVN_NB_REMOTE
+ovn_sb_connection = $OVN_SB_REMOTE
+ovn_metadata_enabled = True
+enable_distributed_floating_ip = False
+ovn_l3_scheduler = leastloaded
+EOF
+
+  cfg_file neutron/neutron_ovn_metadata_agent.ini neutron 0640 <<EOF
+[DEFAULT]
+nova_metadata_host = 127.0.0.1
+nova_metadata_port = 8775
+nova_metadata_protocol = http
+metadata_proxy_shared_secret = ${METADATA_SECRET}
+metadata_proxy_socket = $NSTATE/metadata_proxy
+metadata_workers = 1
+debug = true
+log_file = $LOG/neutron/neutron-ovn-metadata-agent.log
+
+[agent]
+root_helper = sudo neutron-rootwrap /etc/neutron/rootwrap.conf
+check_child_processes_action = respawn
+check_child_processes_interval = $CHILD_CHECK_INTERVAL
+
+[ovs]
+ovsdb_connection = tcp:127.0.0.1:6640
+
+[ovn]
+ovn_sb_connection = $OVN_SB_REMOTE
 EOF
 }
 

@@ -50,6 +50,9 @@ VMS = {
 STRAY = {'network': 'demo', 'ip': '10.90.0.99', 'netns': 'lab-stray'}
 # the host the agents report as (their `host` option defaults to the hostname)
 HOST = socket.gethostname()
+# ovs: neutron's DHCP agent serves metadata in qdhcp-, the L3 agent in qrouter-;
+# ovn: the OVN metadata agent in ovnmeta-<network> for every network, routed or not
+FLAVOUR = os.environ.get('LAB_FLAVOUR', 'ovs')
 
 
 def load_ids():
@@ -201,7 +204,15 @@ def port(api, project_id, network_id, subnet_id, ip, name, device_id, owner, bin
         p = api.post(NET + '/ports', {'port': body})['port']
     elif bind and p.get('binding:host_id') != HOST:
         p = api.put('%s/ports/%s' % (NET, p['id']), {'port': {'binding:host_id': HOST}})['port']
+    if bind and p.get('binding:vif_type') == 'binding_failed':
+        p = rebind(api, p)
     return p
+
+
+def rebind(api, p):
+    """A port whose binding failed (ML2/OVN: no live chassis on the host yet)."""
+    api.put('%s/ports/%s' % (NET, p['id']), {'port': {'binding:host_id': ''}})
+    return api.put('%s/ports/%s' % (NET, p['id']), {'port': {'binding:host_id': HOST}})['port']
 
 
 def stray_port(api, project_id, network_id):
@@ -212,7 +223,87 @@ def stray_port(api, project_id, network_id):
             'device_id': 'lab-stray', 'device_owner': '', 'fixed_ips': [],
             'port_security_enabled': False, 'security_groups': [],
             'binding:host_id': HOST}})['port']
+    if p.get('binding:vif_type') == 'binding_failed':
+        p = rebind(api, p)
     return p
+
+
+def wait_ovn_controller(api):
+    """ML2/OVN binds a port only to a host with a live OVN Controller agent."""
+    import time
+    deadline = time.time() + 120
+    while True:
+        if any(a['agent_type'] == 'OVN Controller agent' and a['alive']
+               for a in api.get(NET + '/agents', host=HOST)['agents']):
+            return
+        if time.time() > deadline:
+            sys.exit('error: no live OVN Controller agent on %s in Neutron after 120 s' % HOST)
+        time.sleep(2)
+
+
+def ovn_agents(api, ids):
+    """lab/up (ovn): Neutron sees this chassis' OVN Controller and OVN Metadata agents
+    alive (the metadata agent registers after its first sync)."""
+    import time
+    want = ('OVN Controller agent', 'OVN Metadata agent')
+    deadline = time.time() + 120
+    while True:
+        alive = {a['agent_type'] for a in api.get(NET + '/agents', host=HOST)['agents']
+                 if a['alive'] and a['admin_state_up']}
+        if all(w in alive for w in want):
+            return
+        if time.time() > deadline:
+            sys.exit('error: Neutron does not see %s alive on %s after 120 s' % (
+                ' and '.join(w for w in want if w not in alive), HOST))
+        time.sleep(2)
+
+
+def metadata_port(api, network_id, subnet_id, want_ip=None):
+    """The network's OVN metadata port (network:distributed, made by neutron-server
+    with the network, its address from the subnet); with want_ip its address is
+    put back after lab/break metadata-port."""
+    import time
+    deadline = time.time() + 60
+    while True:
+        mps = api.get(NET + '/ports', network_id=network_id,
+                      device_owner='network:distributed')['ports']
+        if mps:
+            mp = mps[0]
+            ips = [ip['ip_address'] for ip in mp['fixed_ips'] if ip['subnet_id'] == subnet_id]
+            if ips:
+                return mp, ips[0]
+            if want_ip:
+                api.put('%s/ports/%s' % (NET, mp['id']), {'port': {'fixed_ips': [
+                    {'subnet_id': subnet_id, 'ip_address': want_ip}]}})
+                continue
+        if time.time() > deadline:
+            sys.exit('error: network %s has no metadata port with an address on %s after 60 s'
+                     % (network_id, subnet_id))
+        time.sleep(1)
+
+
+def move_port(api, ids, key, host):
+    """lab/break chassis: lab-vm1's port bound to another host (its chassis), as
+    nova would after a move; lab/heal binds it back to this one."""
+    import time
+    port_id = ids['vms'][key]['port_id']
+    deadline = time.time() + 60
+    # ML2/OVN binds only to a host whose OVN Controller agent Neutron sees alive
+    while not any(a['alive'] for a in api.get(NET + '/agents', host=host)['agents']
+                  if a['agent_type'] == 'OVN Controller agent'):
+        if time.time() > deadline:
+            sys.exit('error: no live OVN Controller agent on %s in Neutron after 60 s' % host)
+        time.sleep(1)
+    p = api.put('%s/ports/%s' % (NET, port_id), {'port': {'binding:host_id': host}})['port']
+    if p.get('binding:vif_type') == 'binding_failed':
+        p = rebind(api, p) if host == HOST else p
+    print(json.dumps({k: p.get(k) for k in ('id', 'binding:host_id', 'binding:vif_type', 'status')}))
+
+
+def break_metadata_port(api, ids):
+    """lab/break metadata-port: lab-net's metadata port keeps no address."""
+    net = ids['networks']['demo']
+    api.put('%s/ports/%s' % (NET, net['metadata_port_id']), {'port': {'fixed_ips': []}})
 
 
 def router(api, project_id, name, subnet_id):
@@ -233,6 +324,8 @@ def router(api, project_id, name, subnet_id):
 
 def neutron(api, ids):
     projects = ids['projects']
+    if FLAVOUR == 'ovn':
+        wait_ovn_controller(api)
     nets = ids.setdefault('networks', {})
     for key, spec in NETWORKS.items():
         pid = projects[spec['project']]
@@ -251,6 +344,24 @@ def neutron(api, ids):
         elif sub['dns_nameservers'] != [dhcp_ip]:
             api.put('%s/subnets/%s' % (NET, sub['id']),
                     {'subnet': {'dns_nameservers': [dhcp_ip]}})
+        if FLAVOUR == 'ovn':
+            mp, md_ip = metadata_port(api, n['id'], sub['id'],
+                                      nets.get(key, {}).get('metadata_ip'))
+            nets[key] = {'id': n['id'], 'name': spec['name'], 'subnet_id': sub['id'],
+                         'project': spec['project'], 'project_id': pid,
+                         'cidr': spec['cidr'], 'gateway_ip': sub['gateway_ip'],
+                         'metadata_port_id': mp['id'], 'metadata_ip': md_ip,
+                         'metadata_mac': mp['mac_address'],
+                         'metadata_netns': 'ovnmeta-' + n['id']}
+            if spec.get('router'):
+                # an OVN logical router: not on the metadata path (ovnmeta- serves
+                # the routed network as any other)
+                r, qr = router(api, pid, spec['router'], sub['id'])
+                nets[key].update({'router_id': r['id'], 'router_name': spec['router'],
+                                  'router_port_id': qr['id']})
+                ids['router'] = {'id': r['id'], 'name': spec['router'], 'network': key,
+                                 'subnet_id': sub['id'], 'port_id': qr['id'], 'netns': ''}
+            continue
         # the DHCP agent adopts a port with its device_id (or makes its own)
         dps = api.get(NET + '/ports', network_id=n['id'],
                       device_id=dhcp_device_id(n['id']))['ports']
@@ -383,6 +494,8 @@ def main():
     ids = load_ids()
     if what[:1] == ['probe'] and len(what) == 2:
         return probe(api, ids, what[1])
+    if what[:1] == ['move-port'] and len(what) == 3:
+        return move_port(api, ids, what[1], HOST if what[2] == 'home' else what[2])
     for step in what:
         if step == 'keystone':
             keystone(api, ids)
@@ -396,6 +509,10 @@ def main():
             state(api, ids)
         elif step == 'remove-router-interface':
             remove_router_interface(api, ids)
+        elif step == 'ovn-agents':
+            ovn_agents(api, ids)
+        elif step == 'break-metadata-port':
+            break_metadata_port(api, ids)
         else:
             sys.exit('error: unknown step %s' % step)
 

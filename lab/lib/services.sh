@@ -5,17 +5,27 @@
 
 # In start order. The haproxy and dnsmasq instances are the agents' (their
 # ProcessMonitor starts and respawns them); netns.sh finds them by pid file.
+if [ "$LAB_FLAVOUR" = ovn ]; then
+  # ML2/OVN: no DHCP, L3 or OVS agent; OVN's own daemons and the OVN metadata agent
+  SERVICES=(rsyslog mariadb epmd rabbitmq ovsdb-server ovs-vswitchd ovn-nb ovn-sb ovn-northd
+    ovn-controller keystone glance nova-api nova-metadata neutron-server neutron-ovn-metadata-agent)
+  # what neutron-server lists in GET /v2.0/agents (from OVN's Chassis_Private rows), by binary
+  AGENTS=(ovn-controller neutron-ovn-metadata-agent)
+else
 SERVICES=(rsyslog mariadb epmd rabbitmq ovsdb-server ovs-vswitchd keystone glance nova-api
   nova-metadata neutron-server neutron-metadata-agent neutron-openvswitch-agent
   neutron-dhcp-agent neutron-l3-agent)
 # the agents that report to neutron-server (GET /v2.0/agents), by binary name
 AGENTS=(neutron-openvswitch-agent neutron-dhcp-agent neutron-l3-agent neutron-metadata-agent)
+fi
 
 declare -A SVC_USER=(
   [rsyslog]=root [mariadb]=mysql [epmd]=rabbitmq [rabbitmq]=rabbitmq [keystone]=keystone
   [glance]=glance [nova-api]=nova [nova-metadata]=nova [neutron-server]=neutron
   [neutron-metadata-agent]=neutron [ovsdb-server]=root [ovs-vswitchd]=root
   [neutron-openvswitch-agent]=neutron [neutron-dhcp-agent]=neutron [neutron-l3-agent]=neutron
+  [ovn-nb]=root [ovn-sb]=root [ovn-northd]=root [ovn-controller]=root
+  [neutron-ovn-metadata-agent]=neutron
 )
 # what the process of each pid file must show before the lab trusts (or signals) it
 declare -A SVC_TOKEN=(
@@ -25,6 +35,8 @@ declare -A SVC_TOKEN=(
   [neutron-metadata-agent]=neutron-metadata-agent [ovsdb-server]=ovsdb-server
   [ovs-vswitchd]=ovs-vswitchd [neutron-openvswitch-agent]=neutron-openvswitch-agent
   [neutron-dhcp-agent]=neutron-dhcp-agent [neutron-l3-agent]=neutron-l3-agent
+  [ovn-nb]=ovnnb_db.db [ovn-sb]=ovnsb_db.db [ovn-northd]=ovn-northd [ovn-controller]=ovn-controller
+  [neutron-ovn-metadata-agent]=neutron-ovn-metadata-agent
 )
 declare -A SVC_LISTEN=(
   [rsyslog]=/dev/log [mariadb]=127.0.0.1:3306 [epmd]=127.0.0.1:4369 [rabbitmq]=127.0.0.1:5672
@@ -34,6 +46,9 @@ declare -A SVC_LISTEN=(
   [ovsdb-server]="$OVS_DB_SOCK, 127.0.0.1:6640" [ovs-vswitchd]="$OVS_RUN/ovs-vswitchd.ctl"
   [neutron-openvswitch-agent]="127.0.0.1:6633 (OpenFlow)" [neutron-dhcp-agent]="RPC"
   [neutron-l3-agent]="RPC"
+  [ovn-nb]="$OVN_NB_SOCK, 127.0.0.1:6641" [ovn-sb]="$OVN_SB_SOCK, 127.0.0.1:6642"
+  [ovn-northd]="$OVN_RUN/ovn-northd.ctl" [ovn-controller]="SB $OVN_SB_REMOTE, chassis"
+  [neutron-ovn-metadata-agent]="$NSTATE/metadata_proxy"
 )
 # generous bounds for a cold start on 2 cores
 declare -A SVC_WAIT=(
@@ -41,6 +56,7 @@ declare -A SVC_WAIT=(
   [nova-api]=90 [nova-metadata]=90 [neutron-server]=120 [neutron-metadata-agent]=60
   [ovsdb-server]=20 [ovs-vswitchd]=30 [neutron-openvswitch-agent]=90 [neutron-dhcp-agent]=60
   [neutron-l3-agent]=60
+  [ovn-nb]=20 [ovn-sb]=20 [ovn-northd]=20 [ovn-controller]=30 [neutron-ovn-metadata-agent]=60
 )
 
 # svc_pid NAME: the pid of NAME if the process in its pid file is still the one
@@ -94,6 +110,14 @@ svc_healthy() {
     neutron-openvswitch-agent) ovs_vsctl br-exists br-int && tcp_listening 6633 ;;
     # the agents' own health is what neutron-server says (lab/status); here: they run
     neutron-dhcp-agent|neutron-l3-agent) svc_running "$1" ;;
+    ovn-nb) ovsdb-client list-dbs "unix:$OVN_NB_SOCK" && tcp_listening 6641 ;;
+    ovn-sb) ovsdb-client list-dbs "unix:$OVN_SB_SOCK" && tcp_listening 6642 ;;
+    ovn-northd) OVN_RUNDIR=$OVN_RUN ovn-appctl --timeout=10 -t "$OVN_RUN/ovn-northd.ctl" status ;;
+    # connected to the SB, its chassis registered, br-int made
+    ovn-controller) [ "$(ovn_controller_appctl connection-status)" = connected ] \
+      && [ -n "$(ovn_sbctl --bare --columns=name find Chassis "name=$(ovn_chassis)")" ] \
+      && ovs_vsctl br-exists br-int ;;
+    neutron-ovn-metadata-agent) unix_listening "$NSTATE/metadata_proxy" ;;
     *) return 1 ;;
   esac
 }
@@ -125,8 +149,13 @@ svc_start_raw() {
       start_svc "$name" nova "$LOG/nova/uwsgi-$name.log" -- \
         uwsgi --ini "$ETC/nova/$name-uwsgi.ini" ;;
     neutron-server)
+      local -a logopt=()
+      # flavour ovn: neutron.conf is also the OVN agent's last config file, so the
+      # server's log file is named on its command line (as Debian's init script does)
+      [ "$LAB_FLAVOUR" = ovn ] && logopt=(--log-file "$LOG/neutron/neutron-server.log")
       start_svc neutron-server neutron "$LOG/neutron/neutron-server.out" -- \
-        neutron-server --config-file "$ETC/neutron/neutron.conf" --config-file "$ETC/neutron/ml2_conf.ini" ;;
+        neutron-server --config-file "$ETC/neutron/neutron.conf" --config-file "$ETC/neutron/ml2_conf.ini" \
+          "${logopt[@]}" ;;
     neutron-metadata-agent)
       start_svc neutron-metadata-agent neutron "$LOG/neutron/neutron-metadata-agent.out" -- \
         neutron-metadata-agent --config-file "$ETC/neutron/neutron.conf" --config-file "$ETC/neutron/metadata_agent.ini" ;;
@@ -154,8 +183,41 @@ svc_start_raw() {
     neutron-l3-agent)
       start_svc "$name" neutron "$LOG/neutron/$name.out" -- \
         neutron-l3-agent --config-file "$ETC/neutron/neutron.conf" --config-file "$ETC/neutron/l3_agent.ini" ;;
+    ovn-nb|ovn-sb)
+      local db=ovn${name#ovn-}_db
+      [ -s "$OVN_DB_DIR/$db.db" ] \
+        || ovsdb-tool create "$OVN_DB_DIR/$db.db" "/usr/share/ovn/ovn-${name#ovn-}.ovsschema"
+      start_svc "$name" root "$LOG/ovn/ovsdb-server-${name#ovn-}.out" "OVN_RUNDIR=$OVN_RUN" -- \
+        ovsdb-server "$OVN_DB_DIR/$db.db" --remote="punix:$OVN_RUN/$db.sock" \
+          --remote="ptcp:$( [ "$name" = ovn-nb ] && echo 6641 || echo 6642 ):127.0.0.1" \
+          --unixctl="$OVN_RUN/$db.ctl" --pidfile="$OVN_RUN/$db.pid" \
+          --log-file="$LOG/ovn/ovsdb-server-${name#ovn-}.log" ;;
+    ovn-northd)
+      start_svc ovn-northd root "$LOG/ovn/ovn-northd.out" "OVN_RUNDIR=$OVN_RUN" -- \
+        ovn-northd --ovnnb-db="unix:$OVN_NB_SOCK" --ovnsb-db="unix:$OVN_SB_SOCK" \
+          --unixctl="$OVN_RUN/ovn-northd.ctl" --pidfile="$OVN_RUN/ovn-northd.pid" \
+          --log-file="$LOG/ovn/ovn-northd.log" ;;
+    ovn-controller)
+      # no --unixctl option: its control socket is $OVN_RUNDIR/ovn-controller.<pid>.ctl;
+      # it finds br-int's management socket in OVS_RUNDIR
+      mkdir -p /var/run/ovn
+      start_svc ovn-controller root "$LOG/ovn/ovn-controller.out" "OVN_RUNDIR=$OVN_RUN" \
+        "OVS_RUNDIR=$OVS_RUN" -- \
+        ovn-controller "unix:$OVS_DB_SOCK" --pidfile="$OVN_RUN/ovn-controller.pid" \
+          --log-file="$LOG/ovn/ovn-controller.log" ;;
+    neutron-ovn-metadata-agent)
+      # Debian's order (the unit): the agent's ini first, neutron.conf last
+      start_svc "$name" neutron "$LOG/neutron/$name.out" -- \
+        neutron-ovn-metadata-agent --config-file "$ETC/neutron/neutron_ovn_metadata_agent.ini" \
+          --config-file "$ETC/neutron/neutron.conf" ;;
     *) die "unknown service $name" ;;
   esac
+}
+
+ovn_controller_appctl() {  # ovn-appctl to the running ovn-controller
+  local pid
+  pid=$(svc_pid ovn-controller) || return 1
+  OVN_RUNDIR=$OVN_RUN ovn-appctl --timeout=10 -t "$OVN_RUN/ovn-controller.$pid.ctl" "$@"
 }
 
 # ensure_svc NAME: start it unless it runs; wait (bounded) until it answers.

@@ -8,6 +8,8 @@ PACKAGES=(mariadb-server rabbitmq-server keystone python3-keystone uwsgi uwsgi-p
   rsyslog iproute2 curl jq procps
   openvswitch-switch neutron-openvswitch-agent neutron-dhcp-agent neutron-l3-agent
   sudo iptables ethtool busybox)
+# ML2/OVN: OVN central (NB, SB, northd), ovn-controller and the OVN metadata agent
+[ "$LAB_FLAVOUR" != ovn ] || PACKAGES+=(ovn-central ovn-host neutron-ovn-metadata-agent)
 
 install_packages() {
   local p missing=()
@@ -59,6 +61,13 @@ prepare_state() {
   install -d -m 0750 -o neutron -g neutron "$NSTATE/lock"
   install -d -m 0750 "$OVS_DB_DIR" "$LOG/openvswitch"
   install -d -m 0755 "$OVS_RUN"
+  if [ "$LAB_FLAVOUR" = ovn ]; then
+    install -d -m 0750 "$OVN_DB_DIR" "$LOG/ovn"
+    install -d -m 0755 "$OVN_RUN" /var/run/ovn
+    # the OVN agent's haproxy configs, as under /var/lib/neutron/ovn-metadata-proxy
+    install -d -m 0755 -o neutron -g neutron "$NSTATE/ovn-metadata-proxy"
+    [ -s "$OVN_DB_DIR/system-id" ] || cat /proc/sys/kernel/random/uuid >"$OVN_DB_DIR/system-id"
+  fi
   touch "$SECRETS"; chmod 0600 "$SECRETS"
   local n
   for n in "${SECRET_NAMES[@]}"; do
@@ -97,11 +106,13 @@ restart_changed() {
       nova/nova-api*) todo[nova-api]=1 ;;
       nova/nova-metadata*) todo[nova-metadata]=1 ;;
       neutron/neutron.conf) todo[neutron-server]=1; todo[neutron-metadata-agent]=1
+        todo[neutron-ovn-metadata-agent]=1
         todo[neutron-openvswitch-agent]=1; todo[neutron-dhcp-agent]=1; todo[neutron-l3-agent]=1 ;;
       neutron/ml2_conf.ini) todo[neutron-server]=1 ;;
       neutron/metadata_agent.ini) todo[neutron-metadata-agent]=1 ;;
       neutron/plugins/ml2/openvswitch_agent.ini) todo[neutron-openvswitch-agent]=1 ;;
       neutron/dhcp_agent.ini) todo[neutron-dhcp-agent]=1 ;;
+      neutron/neutron_ovn_metadata_agent.ini) todo[neutron-ovn-metadata-agent]=1 ;;
       neutron/l3_agent.ini) todo[neutron-l3-agent]=1 ;;
       rsyslog.conf) todo[rsyslog]=1 ;;
     esac
@@ -214,13 +225,15 @@ report_respawn() {
   [ -s "$f" ] || return 0
   read -r old killed <"$f"
   uuid=$(net_field demo id)
-  wait_for 90 "the DHCP agent's ProcessMonitor to respawn lab-net's haproxy" haproxy_pid "$uuid" \
+  local agent="the DHCP agent"
+  [ "$LAB_FLAVOUR" != ovn ] || agent="the OVN metadata agent"
+  wait_for 90 "$agent's ProcessMonitor to respawn lab-net's haproxy" haproxy_pid "$uuid" \
     || { rm -f "$f"; return 0; }
   pid=$(haproxy_pid "$uuid")
   start=$(awk -v tck="$(getconf CLK_TCK)" -v bt="$(awk '/^btime/ {print $2}' /proc/stat)" \
     '{ printf "%.2f", bt + $22 / tck }' "/proc/$pid/stat")
   gap=$(awk -v a="$start" -v b="$killed" 'BEGIN { printf "%.1f", a - b }')
-  say "lab-net's haproxy (killed: pid $old) respawned by the DHCP agent's ProcessMonitor as pid $pid, ${gap} s later"
+  say "lab-net's haproxy (killed: pid $old) respawned by $agent's ProcessMonitor as pid $pid, ${gap} s later"
   printf '%s killed pid %s, respawned as pid %s after %s s (check_child_processes_interval = %s)\n' \
     "$(date -u +%FT%TZ)" "$old" "$pid" "$gap" "$CHILD_CHECK_INTERVAL" >>"$LOG/neutron/haproxy-respawn.log"
   rm -f "$f"
