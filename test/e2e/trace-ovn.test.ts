@@ -169,47 +169,51 @@ describe.runIf(OVN)('osmeta trace on a healthy ML2/OVN lab', () => {
   });
 });
 
+const server = () => ['--server', lab('LAB_VM1_NAME')];
+
+// each fault, the hop trace must name and its cause code, the args that trace the hurt guest
+const FAULTS = [
+  ['ovn-controller', 'ovn', 'ovn_controller_down', vm1, /^ovn-controller is not running on this node/],
+  [
+    'sb-unreachable',
+    'ovn',
+    'sb_unreachable',
+    vm1,
+    /^the southbound database at the agent's \[ovn\] ovn_sb_connection = tcp:127\.0\.0\.1:6649 .* does not answer \(connection refused\)/,
+  ],
+  [
+    'metadata-port',
+    'ovn',
+    'metadata_port_no_ip',
+    vm1,
+    /^the network's metadata port \S+ has no IPv4 address/,
+  ],
+  [
+    'chassis',
+    'ovn',
+    'port_bound_elsewhere',
+    server,
+    /is bound to lab-other-chassis \(host lab-other-host\), not to this node's chassis/,
+  ],
+  [
+    'ovn-metadata-agent',
+    'agent',
+    'agent_down',
+    vm1,
+    /^neutron-ovn-metadata-agent is not running on this node/,
+  ],
+  ['secret', 'agent', 'secret_mismatch', vm1, /differs from nova\.conf \[neutron\]/],
+  ['nova-metadata', 'nova', 'nova_down', vm1, /^nothing listens on http:\/\/127\.0\.0\.1:8775/],
+  ['proxy-off', 'nova', 'nova_service_metadata_proxy_off', vm1, /service_metadata_proxy = false/],
+  ['haproxy', 'haproxy', 'haproxy_dead', vm1, /^haproxy is dead in ovnmeta-.*; nothing respawns it/],
+] as const;
+
 describe.runIf(OVN)(
   'the ML2/OVN fault matrix: trace names each fault at its hop, with its cause code',
   () => {
-    const server = () => ['--server', lab('LAB_VM1_NAME')];
-    it.each([
-      ['ovn-controller', vm1, 'ovn', 'ovn_controller_down', /^ovn-controller is not running on this node/],
-      [
-        'sb-unreachable',
-        vm1,
-        'ovn',
-        'sb_unreachable',
-        /^the southbound database at the agent's \[ovn\] ovn_sb_connection = tcp:127\.0\.0\.1:6649 .* does not answer \(connection refused\)/,
-      ],
-      [
-        'metadata-port',
-        vm1,
-        'ovn',
-        'metadata_port_no_ip',
-        /^the network's metadata port \S+ has no IPv4 address/,
-      ],
-      [
-        'chassis',
-        server,
-        'ovn',
-        'port_bound_elsewhere',
-        /is bound to lab-other-chassis \(host lab-other-host\), not to this node's chassis/,
-      ],
-      [
-        'ovn-metadata-agent',
-        vm1,
-        'agent',
-        'agent_down',
-        /^neutron-ovn-metadata-agent is not running on this node/,
-      ],
-      ['secret', vm1, 'agent', 'secret_mismatch', /differs from nova\.conf \[neutron\]/],
-      ['nova-metadata', vm1, 'nova', 'nova_down', /^nothing listens on http:\/\/127\.0\.0\.1:8775/],
-      ['proxy-off', vm1, 'nova', 'nova_service_metadata_proxy_off', /service_metadata_proxy = false/],
-      ['haproxy', vm1, 'haproxy', 'haproxy_dead', /^haproxy is dead in ovnmeta-.*; nothing respawns it/],
-    ])(
-      'lab/break %s: the %s hop … %s',
-      async (fault, args, hop, code, cause) => {
+    it.each(FAULTS)(
+      'lab/break %s: the %s hop, %s',
+      async (fault, hop, code, args, cause) => {
         const r = await broken(fault, () => trace(args()));
         expect(r.code, r.stderr).toBe(3);
         expect(r.doc.ok).toBe(false);
