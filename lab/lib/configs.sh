@@ -198,11 +198,13 @@ EOF
   # nova's wsgi_app loads paste from the first of OS_NOVA_CONFIG_FILES
   cfg_file nova/api-paste.ini nova 0640 </etc/nova/api-paste.ini
 
-  # nova's metadata API answers a guest's parallel requests in parallel, as Debian's own
-  # nova-api-metadata-uwsgi.ini lets it (processes 8, threads 32); nova-api needs no more than one
-  local app port threads
+  # nova's metadata API answers a guest's parallel requests in parallel, as on a real node
+  # (Debian's nova-api-metadata-uwsgi.ini: 8 processes): here 2 processes of one thread each.
+  # Not threads: nova's eventlet-patched code hangs in a uwsgi thread (with
+  # service_metadata_proxy = false every request then timed out). nova-api needs one process.
+  local app port procs
   for app in api metadata; do
-    if [ "$app" = api ]; then port=8774 threads=1; else port=8775 threads=4; fi
+    if [ "$app" = api ]; then port=8774 procs=1; else port=8775 procs=2; fi
     cfg_file "nova/nova-$app-uwsgi.ini" nova 0640 <<EOF
 [uwsgi]
 http-socket = 127.0.0.1:$port
@@ -213,8 +215,8 @@ lazy-apps = true
 no-orphans = true
 die-on-term = true
 enable-threads = true
-processes = 1
-threads = $threads
+processes = $procs
+threads = 1
 listen = 100
 name = nova-$app
 skip-atexit-teardown = true
