@@ -354,6 +354,8 @@ interface_driver = openvswitch
 dhcp_driver = neutron.agent.linux.dhcp.Dnsmasq
 enable_isolated_metadata = True
 force_metadata = False
+# one network at a time: the sync greenthreads raced to start privsep (restart_hung_agents)
+num_sync_threads = 1
 log_file = $LOG/neutron/neutron-dhcp-agent.log
 
 [agent]

@@ -237,3 +237,20 @@ ensure_svc() {
 }
 
 restart_svc() { stop_svc "$1"; ensure_svc "$1"; }
+
+# oslo.privsep under eventlet (Zed): now and then an agent's privsep client dies as it starts
+# ("privsep log: greenlet.error: cannot switch to a different thread" in its log), and every
+# privileged call of that agent hangs from then on: the DHCP agent gives up after 300 s and its
+# proxies are never respawned. dhcp_agent.ini's num_sync_threads = 1 makes it rarer (the DHCP
+# agent's sync greenthreads raced to start privsep); an agent whose log says so is restarted.
+# What is said goes to fd 3, which the caller opens: wait_for silences its command's output.
+restart_hung_agents() {
+  local svc pid
+  for svc in neutron-dhcp-agent neutron-l3-agent; do
+    pid=$(svc_pid "$svc") || continue
+    grep -q "^[-0-9]* [0-9:.]* $pid WARNING oslo.privsep.daemon .*greenlet.error: cannot switch to a different thread" \
+      "$LOG/neutron/$svc.log" 2>/dev/null || continue
+    say "$svc (pid $pid): its privsep client died as it started (greenlet.error in its log): restarting it" >&3
+    restart_svc "$svc" 3>&-   # the agent must not hold the caller's fd 3 open
+  done
+}

@@ -267,6 +267,13 @@ guest_probe() {  # guest_probe vm1: the guest reads its own meta_data.json
 
 guest_probes() { local g; for g in "${PROBED[@]}"; do guest_probe "$g" || return 1; done; }
 
+# the guests read their metadata; from 20 s on, an agent whose privsep client died is restarted
+guests_served() {
+  guest_probes && return 0
+  if [ $(( $(date +%s) - ${GUESTS_WAIT_T0:-0} )) -ge 20 ]; then restart_hung_agents; fi
+  return 1
+}
+
 # steps whose results live in the databases: done once, redone only after a purge
 step_done() { [ -f "$S/.done-$1" ] && [ -s "$IDS" ]; }
 mark_done() { touch "$S/.done-$1"; }
