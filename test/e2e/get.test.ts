@@ -186,18 +186,32 @@ describe('osmeta get as a member user', () => {
   });
 });
 
-// ML2/OVS: routers serve routed networks; ML2/OVN's socket: socket-ovn.test.ts
-describe.runIf(labFlavour() === 'ovs')('osmeta get --via-socket (the agent, as the guest)', () => {
-  it('gets what lab-vm1 gets through the agent', async () => {
-    const r = await get([lab('LAB_VM1_ID'), 'meta_data.json', '--via-socket', lab('LAB_SOCKET'), '--json']);
-    expect(r.code).toBe(0);
+// The agent's socket, asked as the namespace's haproxy asks. ML2/OVS: X-Neutron-Network-ID, or
+// X-Neutron-Router-ID for a network behind a router (its qrouter- proxy); ML2/OVN: X-OVN-Network-ID
+// for every network, routed or not (its ovnmeta- proxy).
+describe('osmeta get --via-socket (the agent, as the guest)', () => {
+  const OVN = labFlavour() === 'ovn';
+  const on = (network: string) => `on ${OVN ? 'OVN network' : 'network'} ${network}`;
+
+  it('gets what lab-vm1 gets through the agent, asking for its network', async () => {
+    const r = await get([
+      lab('LAB_VM1_ID'),
+      'meta_data.json',
+      '--via-socket',
+      lab('LAB_SOCKET'),
+      '--json',
+      '--debug',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.via).toBe('socket');
     expect(doc.request.url).toBe(`unix:${lab('LAB_SOCKET')}:/openstack/latest/meta_data.json`);
     expect(doc.document.uuid).toBe(lab('LAB_VM1_ID'));
+    const header = OVN ? 'X-OVN-Network-ID' : 'X-Neutron-Network-ID';
+    expect(r.stderr).toContain(`X-Forwarded-For: ${lab('LAB_VM1_IP')}, ${header}: ${lab('LAB_NETWORK_ID')}`);
   });
 
-  it("gets what lab-vm4 gets, asking as its router's proxy does (X-Neutron-Router-ID)", async () => {
+  it('gets what lab-vm4 gets, asking as its proxy does: its router (ML2/OVS) or its network (ML2/OVN)', async () => {
     const r = await get([
       lab('LAB_VM4_ID'),
       'meta_data.json',
@@ -209,11 +223,14 @@ describe.runIf(labFlavour() === 'ovs')('osmeta get --via-socket (the agent, as t
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).document.uuid).toBe(lab('LAB_VM4_ID'));
     expect(r.stderr).toContain(
-      `X-Forwarded-For: ${lab('LAB_VM4_IP')}, X-Neutron-Router-ID: ${lab('LAB_ROUTER_ID')}`,
+      OVN
+        ? `X-Forwarded-For: ${lab('LAB_VM4_IP')}, X-OVN-Network-ID: ${lab('LAB_ROUTED_NETWORK_ID')}`
+        : `X-Forwarded-For: ${lab('LAB_VM4_IP')}, X-Neutron-Router-ID: ${lab('LAB_ROUTER_ID')}`,
     );
+    if (OVN) expect(r.stderr).not.toContain('X-Neutron-Router-ID');
   });
 
-  it('--router-id: the agent finds lab-vm4 through the router, asking no API', async () => {
+  it.runIf(!OVN)('--router-id: the agent finds lab-vm4 through the router, asking no API', async () => {
     const r = await get([
       lab('LAB_VM4_ID'),
       'meta_data.json',
@@ -235,25 +252,25 @@ describe.runIf(labFlavour() === 'ovs')('osmeta get --via-socket (the agent, as t
     const r = await get([lab('LAB_VM3_ID'), 'meta_data.json', '--via-socket', lab('LAB_SOCKET')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      `error: the metadata agent answered 404 for ${lab('LAB_VM3_IP')} on network ${lab('LAB_NETWORK_ID')}\n` +
+      `error: the metadata agent answered 404 for ${lab('LAB_VM3_IP')} ${on(lab('LAB_NETWORK_ID'))}\n` +
         `hint: the port of ${lab('LAB_VM3_IP')} is in project ${lab('LAB_VM3_PORT_PROJECT_ID')}, the server in ${lab('LAB_VM3_PROJECT_ID')}: the agent sends the port's project as X-Tenant-ID and nova refuses it\n`,
     );
   });
 
-  it('gets 404 for an address no port has, asking no API', async () => {
+  it('gets 404 for an address no port has, asking no API (--network-id, --ovn-network-id)', async () => {
     const r = await get([
       lab('LAB_VM1_ID'),
       '--via-socket',
       lab('LAB_SOCKET'),
       '--forwarded-for',
       lab('LAB_STRAY_IP'),
-      '--network-id',
+      OVN ? '--ovn-network-id' : '--network-id',
       lab('LAB_NETWORK_ID'),
       '--debug',
     ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
-      `error: the metadata agent answered 404 for ${lab('LAB_STRAY_IP')} on network ${lab('LAB_NETWORK_ID')}\n`,
+      `error: the metadata agent answered 404 for ${lab('LAB_STRAY_IP')} ${on(lab('LAB_NETWORK_ID'))}\n`,
     );
     expect(r.stderr).not.toMatch(/auth\/tokens|:8774|:9696/);
   });

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { guestArgv } from '../helpers/guest-guard.js';
-import { lab, labEnv, labScript, osmetaCommand } from './lab.js';
+import { broken, lab, labEnv, osmetaCommand } from './lab.js';
 
 // osmeta guest from inside the lab's guest namespaces: healthy guests on each network, the
 // standing fixtures (lab-vm3, lab-stray), each fault as a guest sees it, and a guest that reads
@@ -62,16 +62,6 @@ async function guest(ns: string, timeout = 5) {
 }
 
 const step = (doc: GuestJson, name: string) => doc.steps.find((s) => s.name === name)!;
-
-/** Breaks one hop, runs fn, heals — whatever happens. */
-async function broken<T>(fault: string, fn: () => Promise<T>): Promise<T> {
-  labScript('break', fault);
-  try {
-    return await fn();
-  } finally {
-    labScript('heal');
-  }
-}
 
 describe('osmeta guest inside healthy lab guests', () => {
   it.each([

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 
 // End-to-end tests run the built CLI against the running lab (lab/up). OSMETA_BIN points them at
 // another build of the same CLI (the standalone executable) — same tests, another binary.
@@ -101,4 +102,30 @@ export function labScript(script: string, ...args: string[]): void {
   const r = spawnSync(`${LAB_DIR}/${script}`, args, { encoding: 'utf8', timeout });
   if (r.status !== 0)
     throw new Error(`lab/${script} ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
+}
+
+/** How long a break or heal may take: one may wait for the lab's lock while another suite holds it. */
+export const BREAK_TIMEOUT = 420_000;
+
+/** Breaks one hop of the lab (lab/break FAULT), runs fn, heals — whatever happens. */
+export async function broken<T>(fault: string, fn: () => Promise<T>): Promise<T> {
+  labScript('break', fault);
+  try {
+    return await fn();
+  } finally {
+    labScript('heal');
+  }
+}
+
+/**
+ * A suite that breaks the shared lab: lab/heal before its first test and after its last, when it
+ * runs at all (on this flavour).
+ */
+export function healAround(runs: boolean): void {
+  beforeAll(() => {
+    if (runs) labScript('heal');
+  }, BREAK_TIMEOUT);
+  afterAll(() => {
+    if (runs) labScript('heal');
+  }, BREAK_TIMEOUT);
 }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ParsedSample, parseExposition } from '../helpers/exposition-parser.js';
-import { lab, labScript, osmeta } from './lab.js';
+import { BREAK_TIMEOUT, broken, lab, labScript, osmeta } from './lab.js';
 
 // trace --all --prometheus into the directory the lab's node_exporter reads (the .deb unit's),
 // then a real scrape of node_exporter over loopback: the series a Prometheus server would store.
@@ -11,7 +11,6 @@ import { lab, labScript, osmeta } from './lab.js';
 const TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';
 const FILE = `${TEXTFILE_DIR}/osmeta.prom`;
 const NODE_EXPORTER = 'http://127.0.0.1:9100/metrics';
-const BREAK_TIMEOUT = 420_000;
 
 async function scrape(): Promise<ParsedSample[]> {
   const res = await fetch(NODE_EXPORTER, { signal: AbortSignal.timeout(10_000) });
@@ -36,16 +35,6 @@ const traceAll = (target: string) =>
   osmeta(['trace', '--all', '--state-path', lab('LAB_NEUTRON_STATE_PATH'), '--prometheus', target], {
     timeoutMs: 120_000,
   });
-
-/** Breaks one hop, runs fn, heals — whatever happens. */
-async function broken<T>(fault: string, fn: () => Promise<T>): Promise<T> {
-  labScript('break', fault);
-  try {
-    return await fn();
-  } finally {
-    labScript('heal');
-  }
-}
 
 const ns = (netns: string) => ({ netns });
 const PASSIVE = ['namespace', 'haproxy', 'socket', 'agent', 'nova'];

@@ -1,14 +1,14 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { lab, labFlavour, labScript, osmeta } from './lab.js';
+import { describe, expect, it } from 'vitest';
+import { BREAK_TIMEOUT, broken, lab, labFlavour, osmeta } from './lab.js';
 
 // osmeta smoke against the lab's real Keystone, Nova, nova metadata API and metadata agent.
 
 const secret = () => ({ OSMETA_SHARED_SECRET: lab('LAB_SECRET') });
-// the socket checks of ML2/OVS (routers, the agent fault's name); ML2/OVN's: socket-ovn.test.ts
-const OVS = labFlavour() === 'ovs';
+// the agent's socket is asked as each flavour's proxy asks (see get.test.ts)
+const OVN = labFlavour() === 'ovn';
 interface Check {
   name: string;
   ok: boolean;
@@ -25,11 +25,6 @@ interface ServerJson {
 const byName = (servers: ServerJson[], name: string) => servers.find((s) => s.name === name)!;
 
 describe('osmeta smoke against the lab', () => {
-  let broken = false;
-  afterAll(() => {
-    if (broken) labScript('heal');
-  });
-
   it('passes lab-vm1 and lab-vm2, with the JSON contract', async () => {
     const r = await osmeta(['--json', 'smoke', '--all-projects', lab('LAB_VM1_NAME'), lab('LAB_VM2_ID')], {
       env: secret(),
@@ -80,40 +75,35 @@ describe('osmeta smoke against the lab', () => {
     }
   });
 
-  it.runIf(OVS)(
-    'asks through the agent with --via-socket, and names the port in the wrong project',
-    async () => {
-      const r = await osmeta(
-        [
-          '--json',
-          'smoke',
-          '--all-projects',
-          '--via-socket',
-          lab('LAB_SOCKET'),
-          lab('LAB_VM1_ID'),
-          lab('LAB_VM3_ID'),
-        ],
-        {
-          env: secret(),
-        },
-      );
-      expect(r.code).toBe(3);
-      const doc = JSON.parse(r.stdout);
-      const vm1 = byName(doc.servers, lab('LAB_VM1_NAME'));
-      expect(vm1.checks.find((c) => c.name === 'socket')).toMatchObject({
-        ok: true,
-        detail: 'the agent found the port and nova accepted its signature',
-      });
-      const vm3 = byName(doc.servers, lab('LAB_VM3_NAME'));
-      const sock = vm3.checks.find((c) => c.name === 'socket')!;
-      expect(sock.ok).toBe(false);
-      expect(sock.detail).toContain(
-        `belongs to project ${lab('LAB_VM3_PORT_PROJECT_ID')}, the instance to ${lab('LAB_VM3_PROJECT_ID')}`,
-      );
-    },
-  );
+  it('asks through the agent with --via-socket, and names the port in the wrong project', async () => {
+    const r = await osmeta(
+      [
+        '--json',
+        'smoke',
+        '--all-projects',
+        '--via-socket',
+        lab('LAB_SOCKET'),
+        lab('LAB_VM1_ID'),
+        lab('LAB_VM3_ID'),
+      ],
+      { env: secret() },
+    );
+    expect(r.code).toBe(3);
+    const doc = JSON.parse(r.stdout);
+    const vm1 = byName(doc.servers, lab('LAB_VM1_NAME'));
+    expect(vm1.checks.find((c) => c.name === 'socket')).toMatchObject({
+      ok: true,
+      detail: `the agent found the port and nova accepted its signature${OVN ? ` (as OVN network ${lab('LAB_NETWORK_ID')})` : ''}`,
+    });
+    const vm3 = byName(doc.servers, lab('LAB_VM3_NAME'));
+    const sock = vm3.checks.find((c) => c.name === 'socket')!;
+    expect(sock.ok).toBe(false);
+    expect(sock.detail).toContain(
+      `belongs to project ${lab('LAB_VM3_PORT_PROJECT_ID')}, the instance to ${lab('LAB_VM3_PROJECT_ID')}`,
+    );
+  });
 
-  it.runIf(OVS)("asks for lab-vm4 through the agent as its router's proxy does", async () => {
+  it("asks for lab-vm4 through the agent as its proxy does: its router's (ML2/OVS), its network's (ML2/OVN)", async () => {
     const r = await osmeta(
       ['--json', 'smoke', '--all-projects', '--via-socket', lab('LAB_SOCKET'), lab('LAB_VM4_ID')],
       { env: secret() },
@@ -122,29 +112,25 @@ describe('osmeta smoke against the lab', () => {
     const vm4 = byName(JSON.parse(r.stdout).servers, lab('LAB_VM4_NAME'));
     expect(vm4.checks.find((c) => c.name === 'socket')).toMatchObject({
       ok: true,
-      detail: `the agent found the port and nova accepted its signature (as router ${lab('LAB_ROUTER_ID')})`,
+      detail: `the agent found the port and nova accepted its signature (as ${OVN ? `OVN network ${lab('LAB_ROUTED_NETWORK_ID')}` : `router ${lab('LAB_ROUTER_ID')}`})`,
     });
   });
 
-  it.runIf(OVS)('fails the socket check with the agent stopped', async () => {
-    broken = true;
-    labScript('break', 'agent');
-    try {
-      const r = await osmeta(
-        ['--json', 'smoke', '--all-projects', '--via-socket', lab('LAB_SOCKET'), lab('LAB_VM1_ID')],
-        {
+  it(
+    'fails the socket check with the agent stopped',
+    async () => {
+      const r = await broken(OVN ? 'ovn-metadata-agent' : 'agent', () =>
+        osmeta(['--json', 'smoke', '--all-projects', '--via-socket', lab('LAB_SOCKET'), lab('LAB_VM1_ID')], {
           env: secret(),
-        },
+        }),
       );
       expect(r.code).toBe(3);
       const sock = (JSON.parse(r.stdout).servers[0] as ServerJson).checks.find((c) => c.name === 'socket')!;
       expect(sock.ok).toBe(false);
       expect(sock.detail).toMatch(/nothing listens on the socket/);
-    } finally {
-      labScript('heal');
-      broken = false;
-    }
-  });
+    },
+    BREAK_TIMEOUT,
+  );
 
   it('exits 4 when Keystone rejects the credentials', async () => {
     const r = await osmeta(['smoke'], {

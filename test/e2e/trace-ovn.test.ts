@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lab, labFlavour, labScript, osmeta } from './lab.js';
+import { describe, expect, it } from 'vitest';
+import { hopStatuses, TRACE_HOPS } from '../helpers/trace-contract.js';
+import { BREAK_TIMEOUT, broken, healAround, lab, labFlavour, osmeta } from './lab.js';
+import { statePath, trace } from './trace-lab.js';
 
 // osmeta trace against the ML2/OVN flavour of the lab (lab/up --ovn): the ovnmeta- namespaces that
 // neutron-ovn-metadata-agent provisions, ovn-controller, the southbound database. Every break is
@@ -7,71 +9,9 @@ import { lab, labFlavour, labScript, osmeta } from './lab.js';
 
 const OVN = labFlavour() === 'ovn';
 
-const HOPS = [
-  'namespace',
-  'spawner',
-  'router',
-  'ovn',
-  'haproxy',
-  'socket',
-  'agent',
-  'nova',
-  'probe-haproxy',
-  'probe-socket',
-  'probe-nova',
-];
-
-interface Hop {
-  name: string;
-  status: string;
-  target: string;
-  detail: string;
-  evidence: Record<string, unknown>;
-}
-interface TraceJson {
-  netns: string;
-  kind: string;
-  id: string;
-  ok: boolean;
-  guest: { ip: string; instanceId?: string } | null;
-  hops: Hop[];
-  diagnosis: { hop: string; code: string; cause: string; fix: string } | null;
-}
-
-const statePath = () => ['--state-path', lab('LAB_NEUTRON_STATE_PATH')];
-
-async function trace(args: string[]) {
-  const r = await osmeta(['trace', ...args, ...statePath(), '--json'], { timeoutMs: 90_000 });
-  let doc: TraceJson;
-  try {
-    doc = JSON.parse(r.stdout) as TraceJson;
-  } catch {
-    throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
-  }
-  const hop = (n: string) => doc.hops.find((h) => h.name === n)!;
-  return { ...r, doc, hop };
-}
-
-const BREAK_TIMEOUT = 420_000;
-
-async function broken<T>(fault: string, fn: () => Promise<T>): Promise<T> {
-  labScript('break', fault);
-  try {
-    return await fn();
-  } finally {
-    labScript('heal');
-  }
-}
-
-const statuses = (doc: TraceJson) => Object.fromEntries(doc.hops.map((h) => [h.name, h.status]));
 const vm1 = () => ['--netns', lab('LAB_OVNMETA_NETNS'), '--ip', lab('LAB_VM1_IP')];
 
-beforeAll(() => {
-  if (OVN) labScript('heal');
-}, BREAK_TIMEOUT);
-afterAll(() => {
-  if (OVN) labScript('heal');
-}, BREAK_TIMEOUT);
+healAround(OVN);
 
 describe.runIf(OVN)('osmeta trace on a healthy ML2/OVN lab', () => {
   it('--netns ovnmeta-<network> --ip lab-vm1: every hop, OVN included, healthy', async () => {
@@ -83,7 +23,7 @@ describe.runIf(OVN)('osmeta trace on a healthy ML2/OVN lab', () => {
       kind: 'ovnmeta',
       id: lab('LAB_NETWORK_ID'),
     });
-    expect(doc.hops.map((h) => h.name)).toEqual(HOPS);
+    expect(doc.hops.map((h) => h.name)).toEqual(TRACE_HOPS);
     // OVN has no DHCP/L3 agent and no router namespace: their hops have nothing to check
     expect(doc.hops.filter((h) => h.status !== 'ok').map((h) => h.name)).toEqual(['spawner', 'router']);
     expect(hop('namespace').detail).toContain(lab('LAB_METADATA_PORT_IP'));
@@ -163,7 +103,7 @@ describe.runIf(OVN)('osmeta trace on a healthy ML2/OVN lab', () => {
   it('a port in another project than its instance: probe-nova names both projects', async () => {
     const { code, doc } = await trace(['--ip', lab('LAB_VM3_IP')]);
     expect(code).toBe(3);
-    expect(statuses(doc)).toMatchObject({ ovn: 'ok', 'probe-socket': 'fail', 'probe-nova': 'fail' });
+    expect(hopStatuses(doc)).toMatchObject({ ovn: 'ok', 'probe-socket': 'fail', 'probe-nova': 'fail' });
     expect(doc.diagnosis?.hop).toBe('probe-nova');
     expect(doc.diagnosis?.cause).toContain(`the port's project ${lab('LAB_VM3_PORT_PROJECT_ID')}`);
   });

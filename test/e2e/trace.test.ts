@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lab, labFlavour, labScript, osmeta, osmetaCommand } from './lab.js';
+import { describe, expect, it } from 'vitest';
+import { hopStatuses, TRACE_HOPS } from '../helpers/trace-contract.js';
+import { BREAK_TIMEOUT, broken, healAround, lab, labFlavour, osmeta, osmetaCommand } from './lab.js';
+import { statePath, trace } from './trace-lab.js';
 
 // osmeta trace against the lab's real qdhcp namespace, haproxy, neutron-metadata-agent and nova.
 // Every break is healed right away (the other end-to-end suites share the lab). The ML2/OVS
@@ -8,70 +10,7 @@ import { lab, labFlavour, labScript, osmeta, osmetaCommand } from './lab.js';
 
 const OVS = labFlavour() === 'ovs';
 
-const HOPS = [
-  'namespace',
-  'spawner',
-  'router',
-  'ovn',
-  'haproxy',
-  'socket',
-  'agent',
-  'nova',
-  'probe-haproxy',
-  'probe-socket',
-  'probe-nova',
-];
-
-interface Hop {
-  name: string;
-  status: string;
-  detail: string;
-  evidence: Record<string, unknown>;
-}
-interface TraceJson {
-  netns: string;
-  kind: string;
-  id: string;
-  ok: boolean;
-  guest: { ip: string; instanceId?: string } | null;
-  hops: Hop[];
-  diagnosis: { hop: string; cause: string; fix: string } | null;
-}
-
-const statePath = () => ['--state-path', lab('LAB_NEUTRON_STATE_PATH')];
-
-async function trace(args: string[]) {
-  const r = await osmeta(['trace', ...args, ...statePath(), '--json'], { timeoutMs: 60_000 });
-  let doc: TraceJson;
-  try {
-    doc = JSON.parse(r.stdout) as TraceJson;
-  } catch {
-    throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
-  }
-  return { ...r, doc };
-}
-
-// a break or heal may wait for the lab's lock while another suite uses it
-const BREAK_TIMEOUT = 420_000;
-
-const statuses = (doc: TraceJson) => Object.fromEntries(doc.hops.map((h) => [h.name, h.status]));
-
-/** Breaks one hop, runs fn, heals — whatever happens. */
-async function broken<T>(fault: string, fn: () => Promise<T>): Promise<T> {
-  labScript('break', fault);
-  try {
-    return await fn();
-  } finally {
-    labScript('heal');
-  }
-}
-
-beforeAll(() => {
-  if (OVS) labScript('heal');
-}, BREAK_TIMEOUT);
-afterAll(() => {
-  if (OVS) labScript('heal');
-}, BREAK_TIMEOUT);
+healAround(OVS);
 
 describe.runIf(OVS)('osmeta trace on a healthy lab', () => {
   it('is all ✔ for the demo network, impersonating a guest Neutron names', async () => {
@@ -85,7 +24,7 @@ describe.runIf(OVS)('osmeta trace on a healthy lab', () => {
       ok: true,
     });
     expect(doc.diagnosis).toBeNull();
-    expect(doc.hops.map((h) => h.name)).toEqual(HOPS);
+    expect(doc.hops.map((h) => h.name)).toEqual(TRACE_HOPS);
     // ML2/OVS: the ovn hop has nothing to check
     expect(doc.hops.filter((h) => h.status !== 'ok').map((h) => h.name)).toEqual(['ovn']);
     expect(doc.guest).toMatchObject({ ip: lab('LAB_VM1_IP'), instanceId: lab('LAB_VM1_ID') });
@@ -113,7 +52,7 @@ describe.runIf(OVS)('osmeta trace on a healthy lab', () => {
     ]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    for (const h of HOPS.filter((n) => n !== 'ovn')) expect(r.stdout).toMatch(new RegExp(`✔ ${h}\\s`));
+    for (const h of TRACE_HOPS.filter((n) => n !== 'ovn')) expect(r.stdout).toMatch(new RegExp(`✔ ${h}\\s`));
     expect(r.stdout).toContain(lab('LAB_SOCKET'));
     expect(r.stdout.trim().split('\n').at(-1)).toBe('✔ every hop is healthy');
   });
@@ -145,7 +84,7 @@ describe.runIf(OVS)('osmeta trace on a guest behind the L3 agent (qrouter-)', ()
     expect(stderr).toBe('');
     expect(code, JSON.stringify(doc.diagnosis)).toBe(0);
     expect(doc).toMatchObject({ netns: lab('LAB_QROUTER_NETNS'), kind: 'qrouter', id: lab('LAB_ROUTER_ID') });
-    expect(doc.hops.map((h) => h.name)).toEqual(HOPS);
+    expect(doc.hops.map((h) => h.name)).toEqual(TRACE_HOPS);
     expect(doc.hops.filter((h) => h.status !== 'ok').map((h) => h.name)).toEqual(['ovn', 'probe-haproxy']);
     const hop = (n: string) => doc.hops.find((h) => h.name === n)!;
     expect(hop('namespace').detail).toBe('nat REDIRECT 169.254.169.254:80 → 9697');
@@ -193,7 +132,7 @@ describe.runIf(OVS)('osmeta trace on the standing fixtures', () => {
   it('a port in another project than its instance: probe-nova, the projects named', async () => {
     const { code, doc } = await trace(['--ip', lab('LAB_VM3_IP')]);
     expect(code).toBe(3);
-    expect(statuses(doc)).toMatchObject({ 'probe-socket': 'fail', 'probe-nova': 'fail' });
+    expect(hopStatuses(doc)).toMatchObject({ 'probe-socket': 'fail', 'probe-nova': 'fail' });
     expect(doc.diagnosis?.hop).toBe('probe-nova');
     expect(doc.diagnosis?.cause).toContain(`the port's project ${lab('LAB_VM3_PORT_PROJECT_ID')}`);
     expect(doc.diagnosis?.cause).toContain(`project ${lab('LAB_VM3_PROJECT_ID')}`);
@@ -290,7 +229,7 @@ describe.runIf(OVS)('osmeta trace names the broken hop', () => {
       expect(r.durationMs).toBeLessThan(15_000);
       expect(r.doc.diagnosis?.hop).toBe('probe-socket');
       expect(r.doc.diagnosis?.cause).toMatch(/did not answer within 2 s: its port lookup \(RPC get_ports/);
-      expect(statuses(r.doc)).toMatchObject({ nova: 'ok', 'probe-haproxy': 'fail' });
+      expect(hopStatuses(r.doc)).toMatchObject({ nova: 'ok', 'probe-haproxy': 'fail' });
     },
     BREAK_TIMEOUT,
   );

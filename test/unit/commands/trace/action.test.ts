@@ -17,20 +17,7 @@ import {
   VM1,
   WORKER_PID,
 } from '../../../helpers/lab-node.js';
-
-const HOPS = [
-  'namespace',
-  'spawner',
-  'router',
-  'ovn',
-  'haproxy',
-  'socket',
-  'agent',
-  'nova',
-  'probe-haproxy',
-  'probe-socket',
-  'probe-nova',
-];
+import { TRACE_HOPS } from '../../../helpers/trace-contract.js';
 
 let lab: LabNode;
 beforeEach(async () => {
@@ -79,7 +66,7 @@ describe('osmeta trace on a healthy node', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(doc).toMatchObject({ netns: NS, kind: 'qdhcp', id: NET, ok: true, diagnosis: null });
-    expect(doc.hops.map((h) => h.name)).toEqual(HOPS);
+    expect(doc.hops.map((h) => h.name)).toEqual(TRACE_HOPS);
     for (const h of doc.hops) {
       // ML2/OVS: the ovn hop has nothing to check
       expect(h.status, h.name).toBe(h.name === 'ovn' ? 'skip' : 'ok');
@@ -146,7 +133,8 @@ describe('osmeta trace on a healthy node', () => {
     const plain = r.stdout.replace(/\u001b\[[0-9;]*m/g, '');
     const lines = plain.split('\n');
     expect(lines[0]).toContain(NS);
-    for (const name of HOPS.filter((n) => n !== 'ovn')) expect(plain).toMatch(new RegExp(`✔ ${name}\\s`));
+    for (const name of TRACE_HOPS.filter((n) => n !== 'ovn'))
+      expect(plain).toMatch(new RegExp(`✔ ${name}\\s`));
     // an ML2/OVS namespace: no ovn line, and not counted as unchecked
     expect(plain).not.toMatch(/ ovn /);
     expect(plain).not.toContain('not checked');
@@ -377,7 +365,7 @@ describe('osmeta trace --all', () => {
     const doc = JSON.parse(r.stdout) as { ok: boolean; namespaces: TraceJson[] };
     expect(doc.ok).toBe(true);
     expect(doc.namespaces.map((n) => n.netns)).toEqual([NS]);
-    expect(doc.namespaces[0]!.hops.map((h) => h.name)).toEqual(HOPS);
+    expect(doc.namespaces[0]!.hops.map((h) => h.name)).toEqual(TRACE_HOPS);
     expect(lab.calls.filter((c) => c.includes('__probe-http'))).toEqual([]);
     expect(lab.nova.requests.filter((q) => q.url === '/')).toHaveLength(1);
   });
