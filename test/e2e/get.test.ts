@@ -192,16 +192,11 @@ describe('osmeta get as a member user', () => {
 describe('osmeta get --via-socket (the agent, as the guest)', () => {
   const OVN = labFlavour() === 'ovn';
   const on = (network: string) => `on ${OVN ? 'OVN network' : 'network'} ${network}`;
+  const viaSocket = (server: string) =>
+    get([server, 'meta_data.json', '--via-socket', lab('LAB_SOCKET'), '--json', '--debug']);
 
   it('gets what lab-vm1 gets through the agent, asking for its network', async () => {
-    const r = await get([
-      lab('LAB_VM1_ID'),
-      'meta_data.json',
-      '--via-socket',
-      lab('LAB_SOCKET'),
-      '--json',
-      '--debug',
-    ]);
+    const r = await viaSocket(lab('LAB_VM1_ID'));
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.via).toBe('socket');
@@ -212,14 +207,7 @@ describe('osmeta get --via-socket (the agent, as the guest)', () => {
   });
 
   it('gets what lab-vm4 gets, asking as its proxy does: its router (ML2/OVS) or its network (ML2/OVN)', async () => {
-    const r = await get([
-      lab('LAB_VM4_ID'),
-      'meta_data.json',
-      '--via-socket',
-      lab('LAB_SOCKET'),
-      '--json',
-      '--debug',
-    ]);
+    const r = await viaSocket(lab('LAB_VM4_ID'));
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).document.uuid).toBe(lab('LAB_VM4_ID'));
     expect(r.stderr).toContain(
